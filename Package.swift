@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "SwiftCaffe",
+    products: [
+        .library(name: "SwiftCaffe", targets: ["SwiftCaffe"]),
+        .library(name: "CaffeProto", targets: ["CaffeProto"]),
+        .executable(name: "swiftcaffe", targets: ["SwiftCaffeCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // caffe.proto and the Swift generated from it (scripts/generate-proto).
+        .target(
+            name: "CaffeProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["caffe.proto"]
+        ),
+        .target(
+            name: "SwiftCaffe",
+            dependencies: [
+                "CaffeProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .executableTarget(
+            name: "SwiftCaffeCLI",
+            dependencies: [
+                "SwiftCaffe",
+                "CaffeProto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "SwiftCaffeTests",
+            dependencies: ["SwiftCaffe", "CaffeProto"],
+            exclude: ["Fixtures"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

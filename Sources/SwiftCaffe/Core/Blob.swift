@@ -1,0 +1,160 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An N-dimensional Float32 tensor with a gradient, Caffe's unit of data.
+///
+/// Storage is raw, 64-byte aligned memory (never a Swift `[Float]`: indexing an array
+/// held by a class in a hot loop is ~40× slower than a pointer, see DESIGN.md).
+/// Memory is allocated lazily, the first time `data`/`diff` is touched, so that
+/// building a net for `swiftcaffe summary` costs no activation memory. Reshaping
+/// to a smaller or equal count keeps the allocation; growing reallocates.
+///
+/// Layout is plain row-major NCHW. A later engine may keep its own blocked layout;
+/// it will convert at its boundary rather than change this contract.
+public final class Blob {
+    /// Alignment of every allocation: one AVX-512 register / one cache line.
+    public static let alignment = 64
+    /// The largest element count a blob accepts (2^31 − 1, as Caffe's INT_MAX limit).
+    public static let maxCount = Int(Int32.max)
+
+    public private(set) var shape: [Int]
+    /// Number of elements: the product of `shape` (1 for a scalar with shape []).
+    public private(set) var count: Int
+    private var capacity = 0
+    private var dataStorage: UnsafeMutablePointer<Float>?
+    private var diffStorage: UnsafeMutablePointer<Float>?
+
+    public init(shape: [Int] = []) throws {
+        self.shape = []
+        self.count = 1
+        try reshape(shape)
+    }
+
+    /// A blob with a shape known to be valid (tests, internal scratch).
+    public convenience init(_ shape: Int...) {
+        // Force-try is safe: small literal shapes from code, not user input.
+        try! self.init(shape: shape)
+    }
+
+    deinit {
+        free(dataStorage)
+        free(diffStorage)
+    }
+
+    /// Changes the shape. Throws on negative dimensions or a count past `maxCount`;
+    /// the message is completed with the layer name by the caller.
+    public func reshape(_ newShape: [Int]) throws {
+        var newCount = 1
+        for dim in newShape {
+            guard dim >= 0 else {
+                throw SwiftCaffeError(.semantic, "negative dimension in shape \(Blob.describe(newShape))")
+            }
+            let (product, overflow) = newCount.multipliedReportingOverflow(by: dim)
+            guard !overflow, product <= Blob.maxCount else {
+                throw SwiftCaffeError(.semantic,
+                    "shape \(Blob.describe(newShape)) has more than \(Blob.maxCount) elements",
+                    hint: "reduce the batch size or the input size")
+            }
+            newCount = product
+        }
+        shape = newShape
+        count = newCount
+        if newCount > capacity {
+            free(dataStorage); dataStorage = nil
+            free(diffStorage); diffStorage = nil
+            capacity = 0
+        }
+    }
+
+    public func reshape(like other: Blob) throws { try reshape(other.shape) }
+
+    /// Number of axes.
+    public var numAxes: Int { shape.count }
+
+    /// Dimension along `axis`; negative axes count from the end, as in Caffe.
+    public func dim(_ axis: Int) -> Int { shape[axis < 0 ? axis + shape.count : axis] }
+
+    /// Product of dimensions in `[start, end)`.
+    public func count(from start: Int, to end: Int? = nil) -> Int {
+        let stop = end ?? shape.count
+        var product = 1
+        var axis = start
+        while axis < stop { product *= shape[axis]; axis += 1 }
+        return product
+    }
+
+    /// Bytes one copy (data or diff) takes.
+    public var byteCount: Int { count * MemoryLayout<Float>.stride }
+
+    /// Allocates data and diff now, so that out-of-memory is an error, not a crash.
+    public func allocate() throws {
+        _ = try storage(&dataStorage)
+        _ = try storage(&diffStorage)
+    }
+
+    /// The values, `count` Floats. Allocated (zero-filled) on first access.
+    public var data: UnsafeMutablePointer<Float> {
+        if let pointer = dataStorage { return pointer }
+        return mustAllocate(&dataStorage)
+    }
+
+    /// The gradient of the loss w.r.t. the values, `count` Floats. Allocated on first access.
+    public var diff: UnsafeMutablePointer<Float> {
+        if let pointer = diffStorage { return pointer }
+        return mustAllocate(&diffStorage)
+    }
+
+    public var dataBuffer: UnsafeMutableBufferPointer<Float> { .init(start: data, count: count) }
+    public var diffBuffer: UnsafeMutableBufferPointer<Float> { .init(start: diff, count: count) }
+
+    /// Copies of the values, for tests and serialization (not for hot paths).
+    public var dataArray: [Float] { Array(dataBuffer) }
+    public var diffArray: [Float] { Array(diffBuffer) }
+
+    public func setData(_ values: [Float]) {
+        precondition(values.count == count, "setData: \(values.count) values for \(count) elements")
+        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+    }
+
+    public func setDiff(_ values: [Float]) {
+        precondition(values.count == count, "setDiff: \(values.count) values for \(count) elements")
+        values.withUnsafeBufferPointer { diff.update(from: $0.baseAddress!, count: count) }
+    }
+
+    public func fillData(_ value: Float) { data.update(repeating: value, count: count) }
+    public func fillDiff(_ value: Float) { diff.update(repeating: value, count: count) }
+
+    /// "2x3x227x227"; "scalar" for shape [].
+    public var shapeString: String { Blob.describe(shape) }
+
+    public static func describe(_ shape: [Int]) -> String {
+        shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "x")
+    }
+
+    private func storage(_ slot: inout UnsafeMutablePointer<Float>?) throws -> UnsafeMutablePointer<Float> {
+        if let pointer = slot { return pointer }
+        let elements = max(count, 1)
+        var raw: UnsafeMutableRawPointer?
+        let bytes = elements * MemoryLayout<Float>.stride
+        guard posix_memalign(&raw, Blob.alignment, bytes) == 0, let raw else {
+            throw SwiftCaffeError(.io, "out of memory: cannot allocate \(bytes) bytes for a \(shapeString) blob",
+                                  hint: "reduce the batch size")
+        }
+        memset(raw, 0, bytes)
+        let pointer = raw.bindMemory(to: Float.self, capacity: elements)
+        slot = pointer
+        capacity = elements
+        return pointer
+    }
+
+    private func mustAllocate(_ slot: inout UnsafeMutablePointer<Float>?) -> UnsafeMutablePointer<Float> {
+        do { return try storage(&slot) } catch {
+            // Nets call allocate() (which throws) before computing; reaching this means a
+            // blob was touched outside a prepared net and memory ran out.
+            fatalError("\(error)")
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import CaffeProto
+
+/// A built network: layers in execution order wired to blobs, after Caffe's `Net`.
+///
+/// Built by `NetBuilder` from a `NetDefinition` (the file) and a `NetState` (phase,
+/// level, stages). Blob and layer arrays are fixed once built; `forward`/`backward`
+/// walk them and allocate nothing.
+public final class Net {
+    public let name: String
+    public let state: Caffe_NetState
+    /// Layers in execution order, including automatically inserted Split layers.
+    public let layers: [Layer]
+    /// Every distinct blob; an in-place top is the same blob as its bottom.
+    public let blobs: [Blob]
+    public let blobNames: [String]
+    /// Per layer: indices into `blobs`.
+    public let bottomIDs: [[Int]]
+    public let topIDs: [[Int]]
+    /// Per layer: whether backward runs, and for which bottoms.
+    public let layerNeedsBackward: [Bool]
+    public let bottomNeedsBackward: [[Bool]]
+    /// Blobs nobody consumes: the net's outputs (losses, accuracies, probabilities).
+    public let outputIDs: [Int]
+    /// The distinct learnable blobs (owners only, shared parameters appear once).
+    public let learnableParams: [Blob]
+    /// Per learnable blob: its learning-rate and decay multipliers.
+    public let paramLearningRateMultipliers: [Float]
+    public let paramDecayMultipliers: [Float]
+    /// Per layer: the source position of its definition, if it came from a file.
+    public let layerLocations: [SourceLocation?]
+    /// Notes from shape inference ("assumed 3x227x227 …") and from the legacy upgrade.
+    public let notes: [String]
+
+    let bottomBlobs: [[Blob]]
+    let topBlobs: [[Blob]]
+    private let blobIndex: [String: Int]
+    private let layerIndex: [String: Int]
+
+    init(name: String, state: Caffe_NetState, layers: [Layer], blobs: [Blob], blobNames: [String],
+         bottomIDs: [[Int]], topIDs: [[Int]], layerNeedsBackward: [Bool], bottomNeedsBackward: [[Bool]],
+         outputIDs: [Int], learnableParams: [Blob], lrMultipliers: [Float], decayMultipliers: [Float],
+         layerLocations: [SourceLocation?], notes: [String]) {
+        self.name = name
+        self.state = state
+        self.layers = layers
+        self.blobs = blobs
+        self.blobNames = blobNames
+        self.bottomIDs = bottomIDs
+        self.topIDs = topIDs
+        self.layerNeedsBackward = layerNeedsBackward
+        self.bottomNeedsBackward = bottomNeedsBackward
+        self.outputIDs = outputIDs
+        self.learnableParams = learnableParams
+        self.paramLearningRateMultipliers = lrMultipliers
+        self.paramDecayMultipliers = decayMultipliers
+        self.layerLocations = layerLocations
+        self.notes = notes
+        bottomBlobs = bottomIDs.map { $0.map { blobs[$0] } }
+        topBlobs = topIDs.map { $0.map { blobs[$0] } }
+        var index: [String: Int] = [:]
+        for (i, n) in blobNames.enumerated() { index[n] = i }
+        blobIndex = index
+        var layersByName: [String: Int] = [:]
+        for (i, l) in layers.enumerated() where layersByName[l.name] == nil { layersByName[l.name] = i }
+        layerIndex = layersByName
+    }
+
+    public func blob(named name: String) -> Blob? { blobIndex[name].map { blobs[$0] } }
+    public func layer(named name: String) -> Layer? { layerIndex[name].map { layers[$0] } }
+    public func bottoms(ofLayer i: Int) -> [Blob] { bottomBlobs[i] }
+    public func tops(ofLayer i: Int) -> [Blob] { topBlobs[i] }
+    public var outputNames: [String] { outputIDs.map { blobNames[$0] } }
+
+    /// Total number of learnable values (shared parameters counted once).
+    public var parameterCount: Int { learnableParams.reduce(0) { $0 + $1.count } }
+
+    /// The batch size: the first dimension of the first layer's first top.
+    public var batchSize: Int? {
+        guard let first = topBlobs.first(where: { !$0.isEmpty })?.first, first.numAxes > 0 else { return nil }
+        return first.dim(0)
+    }
+
+    /// Allocates every blob's memory up front so that running out of memory is an
+    /// error at start, not a crash mid-run.
+    public func allocate() throws {
+        for b in blobs { try b.allocate() }
+        for b in learnableParams { try b.allocate() }
+    }
+
+    /// Runs every layer's forward pass; returns the weighted sum of the loss outputs.
+    @discardableResult
+    public func forward() throws -> Float {
+        var loss: Float = 0
+        for i in layers.indices {
+            try layers[i].forward(bottom: bottomBlobs[i], top: topBlobs[i])
+            for (j, weight) in layers[i].lossWeights.enumerated() where weight != 0 {
+                let top = topBlobs[i][j]
+                let values = top.data
+                var sum: Float = 0
+                for k in 0..<top.count { sum += values[k] }
+                loss += weight * sum
+            }
+        }
+        return loss
+    }
+
+    /// Runs backward from the losses to the inputs, for the layers that need it.
+    public func backward() throws {
+        for i in layers.indices {
+            for (j, weight) in layers[i].lossWeights.enumerated() where weight != 0 {
+                topBlobs[i][j].fillDiff(weight)
+            }
+        }
+        for i in layers.indices.reversed() where layerNeedsBackward[i] {
+            try layers[i].backward(top: topBlobs[i], propagateDown: bottomNeedsBackward[i],
+                                   bottom: bottomBlobs[i])
+        }
+    }
+
+    /// Re-runs shape inference, e.g. after an input blob was reshaped.
+    public func reshape() throws {
+        for i in layers.indices {
+            try layers[i].reshape(bottom: bottomBlobs[i], top: topBlobs[i])
+        }
+    }
+}

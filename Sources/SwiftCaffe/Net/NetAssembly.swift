@@ -1,0 +1,235 @@
+import CaffeProto
+
+extension NetBuilder {
+    /// The state of a net while its layers are appended one by one (Caffe's Net::Init
+    /// loop). `finish` decides backward needs and outputs and returns the `Net`.
+    struct Assembly {
+        let definition: NetDefinition
+        let options: NetBuildOptions
+        let state: Caffe_NetState
+
+        var layers: [Layer] = []
+        var locations: [SourceLocation?] = []
+        var blobs: [Blob] = []
+        var blobNames: [String] = []
+        var blobID: [String: Int] = [:]
+        /// Names produced and not yet consumed: what is left at the end are the outputs.
+        var unconsumed: Set<String> = []
+        var bottomIDs: [[Int]] = []
+        var topIDs: [[Int]] = []
+        var blobNeedsBackward: [Bool] = []
+        var layerNeedsBackward: [Bool] = []
+        var bottomNeedsBackward: [[Bool]] = []
+        var notes: [String] = []
+
+        var learnable: [Blob] = []
+        var lrMultipliers: [Float] = []
+        var decayMultipliers: [Float] = []
+        /// Named parameters seen so far: name → (layer, blob index, learnable index, spec).
+        var sharedOwners: [String: (layer: Int, blob: Int, learnable: Int, spec: Caffe_ParamSpec)] = [:]
+
+        init(definition: NetDefinition, options: NetBuildOptions, state: Caffe_NetState) {
+            self.definition = definition
+            self.options = options
+            self.state = state
+            notes = definition.upgradeNotes
+        }
+
+        mutating func append(_ original: Caffe_LayerParameter, source: Int?) throws {
+            var param = original
+            param.phase = state.phase
+            do {
+                try appendChecked(param)
+                locations.append(source.flatMap { definition.location(ofLayer: $0) })
+            } catch let error as SwiftCaffeError {
+                let location = source.flatMap { definition.location(ofLayer: $0, field: error.field) }
+                throw error.inLayer(param.name, at: location)
+            }
+        }
+
+        private mutating func appendChecked(_ param: Caffe_LayerParameter) throws {
+            let layer = try options.registry.makeLayer(param)
+            try checkCounts(layer, param)
+            let layerIndex = layers.count
+
+            // Bottoms: existing blobs (the builder checked that each is produced).
+            var bottoms: [Int] = []
+            var needs: [Bool] = []
+            var needBackward = false
+            guard param.propagateDown.isEmpty || param.propagateDown.count == param.bottom.count else {
+                throw SwiftCaffeError.invalid("propagate_down",
+                    "\(param.propagateDown.count) propagate_down values for \(param.bottom.count) bottoms; "
+                    + "give none or one per bottom")
+            }
+            for (j, name) in param.bottom.enumerated() {
+                guard let id = blobID[name] else {
+                    throw SwiftCaffeError.invalid("bottom", "bottom '\(name)' is not produced by any earlier layer")
+                }
+                bottoms.append(id)
+                unconsumed.remove(name)
+                needs.append(param.propagateDown.isEmpty ? blobNeedsBackward[id] : param.propagateDown[j])
+                needBackward = needBackward || blobNeedsBackward[id]
+            }
+
+            // Tops: top j == bottom j means in place; any other reuse of a name is an error.
+            var tops: [Int] = []
+            for (j, name) in param.top.enumerated() {
+                if j < param.bottom.count, param.bottom[j] == name {
+                    tops.append(bottoms[j])
+                } else if let existing = blobID[name] {
+                    let inPlaceHint = param.bottom.contains(name)
+                        ? "an in-place top must be at the same position as its bottom"
+                        : "'\(name)' is already produced earlier"
+                            + (blobs[existing].count >= 0 ? "; give this top a new name" : "")
+                    throw SwiftCaffeError.invalid("top", "top '\(name)' is produced twice", hint: inPlaceHint)
+                } else {
+                    let id = blobs.count
+                    blobs.append(try Blob(shape: []))
+                    blobNames.append(name)
+                    blobID[name] = id
+                    blobNeedsBackward.append(false)
+                    tops.append(id)
+                }
+                unconsumed.insert(name)
+            }
+
+            // Loss weights: as given (one per top), or 1 on a loss layer's first top.
+            guard param.lossWeight.isEmpty || param.lossWeight.count == param.top.count else {
+                throw SwiftCaffeError.invalid("loss_weight",
+                    "\(param.lossWeight.count) loss_weight values for \(param.top.count) tops; give none or one per top")
+            }
+            if !param.lossWeight.isEmpty {
+                layer.lossWeights = param.lossWeight
+            } else {
+                layer.lossWeights = param.top.indices.map { $0 == 0 && layer.isLossLayer ? 1 : 0 }
+            }
+
+            let bottomBlobs = bottoms.map { blobs[$0] }
+            let topBlobs = tops.map { blobs[$0] }
+            try layer.setUp(bottom: bottomBlobs, top: topBlobs)
+            try layer.reshape(bottom: bottomBlobs, top: topBlobs)
+            notes += layer.notes.map { "\(param.name): \($0)" }
+
+            // Learnable parameters: multipliers from ParamSpec, sharing by name.
+            guard param.param.count <= layer.blobs.count else {
+                throw SwiftCaffeError.invalid("param",
+                    "\(param.param.count) param specs for a layer with \(layer.blobs.count) learnable blobs",
+                    hint: layer.blobs.isEmpty ? "this layer type has no learnable parameters; remove 'param'"
+                                              : "give one param { } per learnable blob (weights, then bias)")
+            }
+            layer.paramPropagateDown = []
+            for k in layer.blobs.indices {
+                let spec = k < param.param.count ? param.param[k] : Caffe_ParamSpec()
+                layer.paramPropagateDown.append(spec.lrMult != 0)
+                needBackward = needBackward || spec.lrMult != 0
+                try shareOrOwn(layer: layer, layerIndex: layerIndex, blob: k, spec: spec)
+            }
+
+            for id in tops where needBackward { blobNeedsBackward[id] = true }
+            layers.append(layer)
+            bottomIDs.append(bottoms)
+            topIDs.append(tops)
+            layerNeedsBackward.append(needBackward)
+            bottomNeedsBackward.append(needs)
+        }
+
+        private func checkCounts(_ layer: Layer, _ param: Caffe_LayerParameter) throws {
+            func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+            func describe(_ range: ClosedRange<Int>, _ word: String) -> String {
+                if range.lowerBound == range.upperBound { return "exactly " + plural(range.lowerBound, word) }
+                if range.upperBound == Int.max { return "at least " + plural(range.lowerBound, word) }
+                return "\(range.lowerBound) to \(range.upperBound) \(word)s"
+            }
+            let type = param.type
+            guard layer.bottomCountRange.contains(param.bottom.count) else {
+                throw SwiftCaffeError.invalid("bottom",
+                    "\(type) takes \(describe(layer.bottomCountRange, "bottom")), got \(param.bottom.count)")
+            }
+            guard layer.topCountRange.contains(param.top.count) else {
+                throw SwiftCaffeError.invalid("top",
+                    "\(type) takes \(describe(layer.topCountRange, "top")), got \(param.top.count)")
+            }
+            if layer.needsEqualBottomTopCount, param.bottom.count != param.top.count {
+                throw SwiftCaffeError.invalid("top",
+                    "\(type) needs one top per bottom, got \(param.bottom.count) bottoms and \(param.top.count) tops")
+            }
+        }
+
+        private mutating func shareOrOwn(layer: Layer, layerIndex: Int, blob k: Int, spec: Caffe_ParamSpec) throws {
+            guard !spec.name.isEmpty, let owner = sharedOwners[spec.name] else {
+                if !spec.name.isEmpty {
+                    sharedOwners[spec.name] = (layerIndex, k, learnable.count, spec)
+                }
+                learnable.append(layer.blobs[k])
+                lrMultipliers.append(spec.lrMult)
+                decayMultipliers.append(spec.decayMult)
+                return
+            }
+            let ownerBlob = learnable[owner.learnable]
+            let mine = layer.blobs[k]
+            let compatible = spec.shareMode == .permissive
+                ? ownerBlob.count == mine.count : ownerBlob.shape == mine.shape
+            guard compatible else {
+                throw SwiftCaffeError.invalid("param[\(k)].name",
+                    "shared parameter '\(spec.name)' has shape \(mine.shapeString) here but "
+                    + "\(ownerBlob.shapeString) in layer '\(layers[owner.layer].name)'",
+                    hint: "layers sharing a parameter need the same shape (or share_mode: PERMISSIVE for the same count)")
+            }
+            if spec.hasLrMult, owner.spec.hasLrMult, spec.lrMult != owner.spec.lrMult {
+                throw SwiftCaffeError.invalid("param[\(k)].lr_mult",
+                    "shared parameter '\(spec.name)' has lr_mult \(spec.lrMult) here but "
+                    + "\(owner.spec.lrMult) in layer '\(layers[owner.layer].name)'")
+            }
+            if spec.hasDecayMult, owner.spec.hasDecayMult, spec.decayMult != owner.spec.decayMult {
+                throw SwiftCaffeError.invalid("param[\(k)].decay_mult",
+                    "shared parameter '\(spec.name)' has decay_mult \(spec.decayMult) here but "
+                    + "\(owner.spec.decayMult) in layer '\(layers[owner.layer].name)'")
+            }
+            // The very same Blob object: shared values and shared gradients.
+            layer.blobs[k] = ownerBlob
+        }
+
+        /// Caffe's backward analysis (which layers reach a loss), force_backward, outputs.
+        mutating func finish(name: String, forceBackward: Bool) throws -> Net {
+            var underLoss: Set<String> = []
+            var skipsBackprop: Set<String> = []
+            for i in layers.indices.reversed() {
+                var contributesToLoss = false
+                var skipPropagateDown = true
+                for (j, id) in topIDs[i].enumerated() {
+                    let name = blobNames[id]
+                    if layers[i].lossWeights[j] != 0 || underLoss.contains(name) { contributesToLoss = true }
+                    if !skipsBackprop.contains(name) { skipPropagateDown = false }
+                }
+                if layerNeedsBackward[i], skipPropagateDown {
+                    layerNeedsBackward[i] = false
+                    for j in bottomNeedsBackward[i].indices { bottomNeedsBackward[i][j] = false }
+                }
+                if !contributesToLoss { layerNeedsBackward[i] = false }
+                for (j, id) in bottomIDs[i].enumerated() {
+                    let name = blobNames[id]
+                    if contributesToLoss { underLoss.insert(name) } else { bottomNeedsBackward[i][j] = false }
+                    if !bottomNeedsBackward[i][j] { skipsBackprop.insert(name) }
+                }
+            }
+            if forceBackward {
+                for i in layers.indices {
+                    layerNeedsBackward[i] = true
+                    for (j, id) in bottomIDs[i].enumerated() {
+                        let allowed = layers[i].allowsForceBackward(bottomIndex: j)
+                        bottomNeedsBackward[i][j] = bottomNeedsBackward[i][j] || allowed
+                        blobNeedsBackward[id] = blobNeedsBackward[id] || bottomNeedsBackward[i][j]
+                    }
+                    for k in layers[i].paramPropagateDown.indices { layers[i].paramPropagateDown[k] = true }
+                }
+            }
+            // Outputs in name order, as Caffe's std::set gives them (logs number them so).
+            let outputs = unconsumed.sorted().compactMap { blobID[$0] }
+            return Net(name: name, state: state, layers: layers, blobs: blobs, blobNames: blobNames,
+                       bottomIDs: bottomIDs, topIDs: topIDs, layerNeedsBackward: layerNeedsBackward,
+                       bottomNeedsBackward: bottomNeedsBackward, outputIDs: outputs,
+                       learnableParams: learnable, lrMultipliers: lrMultipliers,
+                       decayMultipliers: decayMultipliers, layerLocations: locations, notes: notes)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import CaffeProto
+
+/// How to build a net: which state (Caffe's --phase/--level/--stage) and whether
+/// the net will run or only be inspected.
+public struct NetBuildOptions {
+    /// Overrides the file's `state.phase` (Caffe's --phase).
+    public var phase: Caffe_Phase?
+    /// Overrides the file's `state.level` (Caffe's --level).
+    public var level: Int32?
+    /// Added to the file's `state.stage` (Caffe's --stage, repeatable).
+    public var stages: [String] = []
+    /// Inspect only (summary): skip parameter filling and allow data layers to
+    /// assume shapes they cannot read.
+    public var inspectOnly = false
+    public var registry = LayerRegistry.shared
+
+    public init(phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String] = [], inspectOnly: Bool = false) {
+        self.phase = phase
+        self.level = level
+        self.stages = stages
+        self.inspectOnly = inspectOnly
+    }
+}
+
+/// Caffe's `Net::Init`: filters layers by state, checks the wiring, inserts Split
+/// layers, creates layers from the registry, infers every shape, assigns loss
+/// weights, decides which layers run backward, and shares named parameters.
+public enum NetBuilder {
+    public static func build(_ definition: NetDefinition, options: NetBuildOptions = NetBuildOptions()) throws -> Net {
+        var state = definition.param.state
+        if let phase = options.phase { state.phase = phase }
+        if let level = options.level { state.level = level }
+        state.stage += options.stages
+
+        // 1. Keep the layers of this state, remembering where each came from.
+        var kept: [(param: Caffe_LayerParameter, source: Int)] = []
+        for (i, layer) in definition.param.layer.enumerated() {
+            do {
+                if try NetStateFilter.includes(layer, in: state) { kept.append((layer, i)) }
+            } catch let error as SwiftCaffeError {
+                throw error.inLayer(layer.name, at: definition.location(ofLayer: i, field: "exclude"))
+            }
+        }
+        try checkWiring(kept, definition: definition, state: state)
+
+        // 2. Split blobs read by several layers.
+        let withSplits = SplitInsertion.insertSplits(kept.map(\.param))
+
+        // 3. Create, wire and set up each layer.
+        var assembly = Assembly(definition: definition, options: options, state: state)
+        for (param, origin) in withSplits {
+            try assembly.append(param, source: origin.map { kept[$0].source })
+        }
+        return try assembly.finish(name: definition.param.name, forceBackward: definition.param.forceBackward)
+    }
+
+    /// Every bottom must be produced by an earlier layer of this net.
+    private static func checkWiring(_ kept: [(param: Caffe_LayerParameter, source: Int)],
+                                    definition: NetDefinition, state: Caffe_NetState) throws {
+        var produced: Set<String> = []
+        var producedInOrder: [String] = []
+        for (position, entry) in kept.enumerated() {
+            let layer = entry.param
+            for (j, bottom) in layer.bottom.enumerated() where !produced.contains(bottom) {
+                var hint: String?
+                if let later = kept[(position + 1)...].first(where: { $0.param.top.contains(bottom) }) {
+                    hint = "'\(bottom)' is produced by layer '\(later.param.name)', which comes later; "
+                        + "layers run in file order"
+                } else if let other = definition.param.layer.first(where: { $0.top.contains(bottom) }) {
+                    hint = "layer '\(other.name)' produces '\(bottom)' but is not part of the "
+                        + "\(state.phase == .train ? "TRAIN" : "TEST") net (its include/exclude rules)"
+                } else if let guess = Suggest.didYouMean(bottom, among: producedInOrder) {
+                    hint = guess
+                } else if !producedInOrder.isEmpty {
+                    hint = "blobs available here: " + producedInOrder.joined(separator: ", ")
+                }
+                throw SwiftCaffeError(.semantic, "bottom '\(bottom)' is not produced by any earlier layer",
+                                      location: definition.location(ofLayer: entry.source, field: "bottom[\(j)]"),
+                                      layer: layer.name, field: "bottom", hint: hint)
+            }
+            for top in layer.top where !produced.contains(top) {
+                produced.insert(top)
+                producedInOrder.append(top)
+            }
+        }
+    }
+}

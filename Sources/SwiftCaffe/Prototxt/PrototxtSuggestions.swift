@@ -1,0 +1,62 @@
+/// "Did you mean ...?" for misspelled field names and enum values.
+///
+/// Caffe files are typed by hand, so the common mistakes are one or two keystrokes
+/// away from a valid name (`kernal_size`, `num_ouput`, `MAXX`, `max`). The distance
+/// is Damerau–Levenshtein (optimal string alignment: a swapped pair of letters counts
+/// as one edit) on lower-cased names, so a wrong case costs nothing.
+enum PrototxtSuggestions {
+    /// Up to `limit` candidates close to `word`, closest first (ties keep the
+    /// candidates' order, which is declaration order in the schema).
+    static func closest(to word: String, among candidates: [String], limit: Int = 3) -> [String] {
+        let target = Array(word.lowercased().unicodeScalars)
+        var scored: [(distance: Int, order: Int, name: String)] = []
+        for (order, candidate) in candidates.enumerated() {
+            let other = Array(candidate.lowercased().unicodeScalars)
+            // Allow about one edit per three letters, at least one and at most three.
+            let threshold = max(1, min(3, max(target.count, other.count) / 3))
+            let d = distance(target, other)
+            if d <= threshold { scored.append((d, order, candidate)) }
+        }
+        scored.sort { ($0.distance, $0.order) < ($1.distance, $1.order) }
+        return scored.prefix(limit).map(\.name)
+    }
+
+    /// Optimal-string-alignment distance between two scalar arrays.
+    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        let width = b.count + 1
+        // Three rolling rows: two back (for transpositions), previous, current.
+        var older = [Int](repeating: 0, count: width)
+        var previous = Array(0...b.count)
+        var row = [Int](repeating: 0, count: width)
+        for i in 1...a.count {
+            row[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var best = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    best = min(best, older[j - 2] + 1)
+                }
+                row[j] = best
+            }
+            (older, previous, row) = (previous, row, older)
+        }
+        return previous[b.count]
+    }
+
+    /// "'a'", "'a' or 'b'", "'a', 'b' or 'c'".
+    static func quotedList(_ names: [String], conjunction: String = "or") -> String {
+        let quoted = names.map { "'\($0)'" }
+        guard let last = quoted.last else { return "" }
+        if quoted.count == 1 { return last }
+        return quoted.dropLast().joined(separator: ", ") + " \(conjunction) " + last
+    }
+
+    /// "a", "a or b", "a, b or c" — unquoted, for field names in prose.
+    static func plainList(_ names: [String], conjunction: String = "or") -> String {
+        guard let last = names.last else { return "" }
+        if names.count == 1 { return last }
+        return names.dropLast().joined(separator: ", ") + " \(conjunction) " + last
+    }
+}
