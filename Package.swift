@@ -19,10 +19,13 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["caffe.proto"]
         ),
+        // OpenBLAS through its CBLAS header (Debian: libopenblas-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(
             name: "SwiftCaffe",
             dependencies: [
                 "CaffeProto",
+                "CBLAS",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

@@ -782,7 +782,7 @@ public nonisolated struct Caffe_SolverParameter: @unchecked Sendable {
     set {_uniqueStorage()._weights = newValue}
   }
 
-  /// Number of test passes without improvement before the rate is cut.
+  /// Test passes without improvement before the rate is cut.
   public var plateauPatience: Int32 {
     get {_storage._plateauPatience ?? 0}
     set {_uniqueStorage()._plateauPatience = newValue}
@@ -802,9 +802,7 @@ public nonisolated struct Caffe_SolverParameter: @unchecked Sendable {
   /// Clears the value of `plateauMaxDrops`. Subsequent reads from it will return its default value.
   public mutating func clearPlateauMaxDrops() {_uniqueStorage()._plateauMaxDrops = nil}
 
-  /// Name of the test output blob that is watched; empty means the first
-  /// accuracy output of the first test net (higher is better; a blob whose
-  /// name contains "loss" counts as lower-is-better).
+  /// Name of the watched test output blob; empty: the first accuracy output.
   public var plateauMonitor: String {
     get {_storage._plateauMonitor ?? String()}
     set {_uniqueStorage()._plateauMonitor = newValue}
@@ -814,7 +812,7 @@ public nonisolated struct Caffe_SolverParameter: @unchecked Sendable {
   /// Clears the value of `plateauMonitor`. Subsequent reads from it will return its default value.
   public mutating func clearPlateauMonitor() {_uniqueStorage()._plateauMonitor = nil}
 
-  /// Minimum change that counts as an improvement.
+  /// Smallest change that counts as an improvement.
   public var plateauThreshold: Float {
     get {_storage._plateauThreshold ?? 0}
     set {_uniqueStorage()._plateauThreshold = newValue}

@@ -210,11 +210,11 @@ final class LegacyUpgradeTests: XCTestCase {
     func testInputDimBecomesFirstInputLayer() throws {
         var net = try loadNet(fixture("alexnet_v1.prototxt"))
         XCTAssertTrue(LegacyUpgrade.needsUpgrade(net))
-        XCTAssertEqual(net.layers.count, 24)
+        XCTAssertEqual(net.layers.count, 23)
         let notes = try LegacyUpgrade.upgrade(&net)
         XCTAssertFalse(notes.isEmpty)
 
-        XCTAssertEqual(net.layer.count, 25)
+        XCTAssertEqual(net.layer.count, 24)
         let input = net.layer[0]
         XCTAssertEqual(input.name, "input")
         XCTAssertEqual(input.type, "Input")

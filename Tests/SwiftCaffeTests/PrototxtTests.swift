@@ -61,8 +61,8 @@ final class PrototxtTests: XCTestCase {
     }
 
     func testIntegerForms() throws {
-        let net = try net("input_dim: 0x1F input_dim: 017 input_dim: 0 input_dim: -5 input_dim: - 2 input_dim: +4 input_dim: -2147483648")
-        XCTAssertEqual(net.inputDim, [31, 15, 0, -5, -2, 4, Int32.min])
+        let dims = try net("input_dim: 0x1F input_dim: 017 input_dim: 0 input_dim: -5 input_dim: - 2 input_dim: +4 input_dim: -2147483648").inputDim
+        XCTAssertEqual(dims, [31, 15, 0, -5, -2, 4, Int32.min])
         let shape = try net("input_shape { dim: 9223372036854775807 dim: -9223372036854775808 dim: 0X10 }").inputShape[0]
         XCTAssertEqual(shape.dim, [Int64.max, Int64.min, 16])
     }

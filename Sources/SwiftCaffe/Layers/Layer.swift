@@ -23,6 +23,8 @@ open class Layer {
     public internal(set) var lossWeights: [Float] = []
     /// Things the layer assumed while shaping (shown by `swiftcaffe summary`).
     public var notes: [String] = []
+    /// The net's random numbers (fillers, dropout, data order). Set by the net before `setUp`.
+    public var random = RandomSource(seed: 1701)
 
     public var name: String { param.name }
     public var type: String { param.type }
@@ -49,6 +51,10 @@ open class Layer {
 
     /// Called once with the actual bottoms; creates learnable blobs. Default: nothing.
     open func setUp(bottom: [Blob], top: [Blob]) throws {}
+
+    /// Fills the learnable blobs with their fillers (called by the net after `setUp`
+    /// unless the net is only inspected). Default: nothing to fill.
+    open func fillParameters() throws {}
 
     /// Shapes the tops from the bottoms. Every layer must override this.
     open func reshape(bottom: [Blob], top: [Blob]) throws {

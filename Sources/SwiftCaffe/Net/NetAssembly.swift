@@ -76,11 +76,14 @@ extension NetBuilder {
             for (j, name) in param.top.enumerated() {
                 if j < param.bottom.count, param.bottom[j] == name {
                     tops.append(bottoms[j])
-                } else if let existing = blobID[name] {
-                    let inPlaceHint = param.bottom.contains(name)
-                        ? "an in-place top must be at the same position as its bottom"
-                        : "'\(name)' is already produced earlier"
-                            + (blobs[existing].count >= 0 ? "; give this top a new name" : "")
+                } else if blobID[name] != nil {
+                    let splitCopy = param.bottom.indices.contains(j)
+                        && param.bottom[j].hasPrefix(name + "_") && param.bottom[j].contains("_split_")
+                    let inPlaceHint = splitCopy
+                        ? "'\(name)' is read by several layers, so it cannot be changed in place; give this top a new name"
+                        : param.bottom.contains(name)
+                            ? "an in-place top must be at the same position as its bottom"
+                            : "'\(name)' is already produced by an earlier layer; give this top a new name"
                     throw SwiftCaffeError.invalid("top", "top '\(name)' is produced twice", hint: inPlaceHint)
                 } else {
                     let id = blobs.count
@@ -106,7 +109,9 @@ extension NetBuilder {
 
             let bottomBlobs = bottoms.map { blobs[$0] }
             let topBlobs = tops.map { blobs[$0] }
+            layer.random = options.random
             try layer.setUp(bottom: bottomBlobs, top: topBlobs)
+            if !options.inspectOnly { try layer.fillParameters() }
             try layer.reshape(bottom: bottomBlobs, top: topBlobs)
             notes += layer.notes.map { "\(param.name): \($0)" }
 

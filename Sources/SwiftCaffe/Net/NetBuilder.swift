@@ -13,6 +13,9 @@ public struct NetBuildOptions {
     /// assume shapes they cannot read.
     public var inspectOnly = false
     public var registry = LayerRegistry.shared
+    /// Random numbers for fillers, dropout and data order, shared by all layers.
+    /// The solver seeds it from `random_seed`; the default seed makes runs repeatable.
+    public var random = RandomSource(seed: 1701)
 
     public init(phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String] = [], inspectOnly: Bool = false) {
         self.phase = phase

@@ -67,7 +67,7 @@ enum SplitInsertion {
                 }
                 if lossWeight != 0 {
                     // The split's first output now carries the loss; consumers start at 1.
-                    layer.lossWeight = []
+                    layer.lossWeight[j] = 0
                     nextSplitIndex[ref] = 1
                 }
                 splits.append(split)

@@ -35,7 +35,9 @@ struct PrototxtMessageEncoder {
 
             if !field.isRepeated {
                 if let first = firstSeen[field.name] {
-                    throw context.error("field '\(field.name)' is set twice (first at line \(first.line)); it is not repeated",
+                    let place = first.line == entry.location.line
+                        ? "line \(first.line), column \(first.column)" : "line \(first.line)"
+                    throw context.error("field '\(field.name)' is set twice (first at \(place)); it is not repeated",
                                         at: entry.location)
                 }
                 firstSeen[field.name] = entry.location

@@ -18,6 +18,10 @@ enum PrototxtSuggestions {
             if d <= threshold { scored.append((d, order, candidate)) }
         }
         scored.sort { ($0.distance, $0.order) < ($1.distance, $1.order) }
+        // Only the case differs: that is the answer; farther names would be noise.
+        if let best = scored.first, best.distance == 0 {
+            return scored.prefix { $0.distance == 0 }.prefix(limit).map(\.name)
+        }
         return scored.prefix(limit).map(\.name)
     }
 

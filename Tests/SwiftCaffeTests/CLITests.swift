@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+
+/// The `swiftcaffe` executable end to end: output, exit status, error text.
+final class CLITests: XCTestCase {
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    /// The executable sits next to the test bundle in the build folder.
+    static var executable: URL {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle(for: CLITests.self).bundleURL,
+            Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent(),
+        ].map { $0.appendingPathComponent("swiftcaffe") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = TestSupport.packageRoot
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    func testSummaryOfBothDeployNets() throws {
+        for net in ["bvlc_alexnet", "bvlc_reference_caffenet"] {
+            let r = try run(["summary", "models/\(net)/deploy.prototxt"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("Parameters:     60,965,224"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("Multiply-adds:  724,406,816 per image"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("batch 10"), r.stdout)
+        }
+    }
+
+    func testSummaryPhaseFlag() throws {
+        let train = try run(["summary", "models/bvlc_alexnet/train_val.prototxt", "--phase", "TRAIN"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stdout.contains("phase TRAIN, batch 256"), train.stdout)
+        XCTAssertFalse(train.stdout.contains("Accuracy"))
+        let test = try run(["summary", "models/bvlc_alexnet/train_val.prototxt", "--phase", "test"])
+        XCTAssertEqual(test.status, 0, test.stderr)
+        XCTAssertTrue(test.stdout.contains("phase TEST, batch 50"), test.stdout)
+        XCTAssertTrue(test.stdout.contains("Accuracy"))
+        let bad = try run(["summary", "models/bvlc_alexnet/train_val.prototxt", "--phase", "VAL"])
+        XCTAssertNotEqual(bad.status, 0)
+    }
+
+    func testBadNetFileGivesPositionAndNonZeroExit() throws {
+        let dir = try TestSupport.temporaryDirectory(self)
+        let cases: [(String, String)] = [
+            ("layer { name: \"c\" type: \"Convolution\"\n  convolution_param { kernal_size: 3 } }\n", ":2:23: error: unknown field 'kernal_size'"),
+            ("layer { name: \"c\"\n", "error:"),
+            ("layer { name: \"r\" type: \"ReLU\" bottom: \"nothing\" top: \"y\" }\n", ":1:"),
+            ("\u{0}\u{1}binary\u{FF}", "error:"),
+        ]
+        for (i, (text, expected)) in cases.enumerated() {
+            let path = dir.appendingPathComponent("bad\(i).prototxt").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try run(["summary", path])
+            XCTAssertEqual(r.status, 1, "case \(i): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(expected), "case \(i): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+            XCTAssertFalse(r.stderr.contains("Stack dump"), r.stderr)
+        }
+    }
+
+    func testMissingFileIsAClearError() throws {
+        let r = try run(["summary", "no/such/net.prototxt"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("no/such/net.prototxt"), r.stderr)
+    }
+
+    func testUpgradeWritesAModernNetWithTheSameTotals() throws {
+        let dir = try TestSupport.temporaryDirectory(self)
+        let out = dir.appendingPathComponent("alexnet_modern.prototxt").path
+        let legacy = TestSupport.fixtures.appendingPathComponent("legacy/alexnet_v1.prototxt").path
+        let r = try run(["upgrade", legacy, out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(text.contains("layer {"), text)
+        XCTAssertFalse(text.contains("layers {"), text)
+        XCTAssertFalse(text.contains("input_dim"), text)
+        let summary = try run(["summary", out])
+        XCTAssertEqual(summary.status, 0, summary.stderr)
+        XCTAssertTrue(summary.stdout.contains("Parameters:     60,965,224"), summary.stdout)
+        XCTAssertTrue(summary.stdout.contains("Multiply-adds:  724,406,816 per image"), summary.stdout)
+    }
+}
