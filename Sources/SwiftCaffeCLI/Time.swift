@@ -1,0 +1,73 @@
+import ArgumentParser
+import CaffeProto
+import Foundation
+import SwiftCaffe
+
+struct Time: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time a net's forward and backward passes, layer by layer.",
+        discussion: """
+            Prints per-layer average forward and backward milliseconds and, in Caffe's \
+            wording, "Average Forward pass", "Average Backward pass" and \
+            "Average Forward-Backward", plus images per second. Deploy nets (no loss) \
+            are timed backward from their outputs to their inputs. Data layers whose \
+            database is not available are replaced by DummyData of the same shape.
+
+            Example: swiftcaffe time --model models/bvlc_reference_caffenet/deploy.prototxt --batch 64
+            """
+    )
+
+    @Option(help: "The net definition (.prototxt).")
+    var model: String
+
+    @Option(help: "Number of timed iterations (after one warm-up).")
+    var iterations: Int = 50
+
+    @Option(help: "Batch size (overrides the first dimension of the net's inputs).")
+    var batch: Int?
+
+    @OptionGroup var state: NetStateOptions
+
+    func validate() throws {
+        guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            var definition = try NetDefinition.load(path: model)
+            if let batch { definition = try definition.withBatchSize(batch) }
+            var options = state.buildOptions(inspectOnly: false)
+            if state.phase == nil { options.phase = .train }  // Caffe's `time` default
+            var inspectOptions = options
+            inspectOptions.inspectOnly = true
+            let shapes = try NetBuilder.build(definition, options: inspectOptions)
+            let (runnable, replaced) = definition.replacingLayers(ofTypes: ["Data", "ImageData"], shapesFrom: shapes)
+            for name in replaced {
+                print("Note: data layer '\(name)' replaced by DummyData of the same shape for timing")
+            }
+            let net = try NetBuilder.build(runnable, options: options)
+            print("*** Benchmark begins ***")
+            print("Testing for \(iterations) iterations.")
+            let result = try NetTimer(net: net).run(iterations: iterations) { i, ms in
+                print("Iteration: \(i) forward-backward time: \(Self.format(ms)) ms.")
+            }
+            print("Average time per layer: ")
+            let width = result.layerNames.map(\.count).max() ?? 0
+            for i in result.layerNames.indices {
+                let name = String(repeating: " ", count: width - result.layerNames[i].count) + result.layerNames[i]
+                print("\(name)\tforward: \(Self.format(result.forwardMilliseconds[i])) ms.")
+                print("\(name)\tbackward: \(Self.format(result.backwardMilliseconds[i])) ms.")
+            }
+            print("Average Forward pass: \(Self.format(result.averageForward)) ms.")
+            print("Average Backward pass: \(Self.format(result.averageBackward)) ms.")
+            print("Average Forward-Backward: \(Self.format(result.averageForwardBackward)) ms.")
+            print("Total Time: \(Self.format(result.totalMilliseconds)) ms.")
+            print("Images per second: \(String(format: "%.1f", result.imagesPerSecond)) (batch \(result.batchSize))")
+            print("*** Benchmark ends ***")
+        }
+    }
+
+    static func format(_ ms: Double) -> String {
+        ms >= 100 ? String(format: "%.0f", ms) : String(format: "%.4g", ms)
+    }
+}
