@@ -37,9 +37,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Counts heap allocations (tests prove the hot path allocates nothing).
+        .target(name: "MallocCounter", path: "Tests/MallocCounter"),
         .testTarget(
             name: "SwiftCaffeTests",
-            dependencies: ["SwiftCaffe", "CaffeProto"],
+            dependencies: ["SwiftCaffe", "CaffeProto", "MallocCounter"],
             exclude: ["Fixtures"]
         ),
     ],

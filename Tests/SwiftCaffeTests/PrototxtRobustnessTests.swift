@@ -115,11 +115,11 @@ final class PrototxtRobustnessTests: XCTestCase {
 
     func testSuggestions() {
         let fields = ["num_output", "bias_term", "pad", "kernel_size", "stride", "group", "kernel_h"]
-        XCTAssertEqual(PrototxtSuggestions.closest(to: "kernal_size", among: fields), ["kernel_size"])
-        XCTAssertEqual(PrototxtSuggestions.closest(to: "Num_Ouptut", among: fields), ["num_output"])
-        XCTAssertEqual(PrototxtSuggestions.closest(to: "strdie", among: fields), ["stride"])
-        XCTAssertEqual(PrototxtSuggestions.closest(to: "zzz", among: fields), [])
-        XCTAssertEqual(PrototxtSuggestions.closest(to: "max", among: ["MAX", "AVE", "STOCHASTIC"]), ["MAX"])
-        XCTAssertEqual(PrototxtSuggestions.quotedList(["a", "b", "c"]), "'a', 'b' or 'c'")
+        XCTAssertEqual(Suggest.closest(to: "kernal_size", among: fields), ["kernel_size"])
+        XCTAssertEqual(Suggest.closest(to: "Num_Ouptut", among: fields), ["num_output"])
+        XCTAssertEqual(Suggest.closest(to: "strdie", among: fields), ["stride"])
+        XCTAssertEqual(Suggest.closest(to: "zzz", among: fields), [])
+        XCTAssertEqual(Suggest.closest(to: "max", among: ["MAX", "AVE", "STOCHASTIC"]), ["MAX"])
+        XCTAssertEqual(Suggest.quotedList(["a", "b", "c"]), "'a', 'b' or 'c'")
     }
 }

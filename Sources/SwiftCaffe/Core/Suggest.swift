@@ -1,43 +1,72 @@
-/// "Did you mean …?" for names a user typed: the closest candidates by edit distance.
+/// "Did you mean ...?" for misspelled names: fields, enum values, layer types, blobs.
+///
+/// Caffe files are typed by hand, so the common mistakes are one or two keystrokes
+/// away from a valid name (`kernal_size`, `num_ouput`, `MAXX`, `max`). The distance
+/// is Damerau–Levenshtein (optimal string alignment: a swapped pair of letters counts
+/// as one edit) on lower-cased names, so a wrong case costs nothing.
 public enum Suggest {
-    /// Up to `limit` candidates within a distance that scales with the name's length,
-    /// closest first. Case-insensitive; transpositions count as one edit.
-    public static func closest(to name: String, among candidates: [String], limit: Int = 3) -> [String] {
-        let target = Array(name.lowercased())
-        let threshold = max(2, target.count / 3)
-        let scored = candidates.compactMap { candidate -> (String, Int)? in
-            let d = distance(target, Array(candidate.lowercased()))
-            return d <= threshold ? (candidate, d) : nil
+    /// Up to `limit` candidates close to `word`, closest first (ties keep the
+    /// candidates' order, which is declaration order in the schema).
+    public static func closest(to word: String, among candidates: [String], limit: Int = 3) -> [String] {
+        let target = Array(word.lowercased().unicodeScalars)
+        var scored: [(distance: Int, order: Int, name: String)] = []
+        for (order, candidate) in candidates.enumerated() {
+            let other = Array(candidate.lowercased().unicodeScalars)
+            // Allow about one edit per three letters, at least one and at most three.
+            let threshold = max(1, min(3, max(target.count, other.count) / 3))
+            let d = distance(target, other)
+            if d <= threshold { scored.append((d, order, candidate)) }
         }
-        return scored.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.prefix(limit).map(\.0)
+        scored.sort { ($0.distance, $0.order) < ($1.distance, $1.order) }
+        // Only the case differs: that is the answer; farther names would be noise.
+        if let best = scored.first, best.distance == 0 {
+            return scored.prefix { $0.distance == 0 }.prefix(limit).map(\.name)
+        }
+        return scored.prefix(limit).map(\.name)
     }
 
-    /// "did you mean 'a'?" / "did you mean 'a' or 'b'?" or nil when nothing is close.
-    public static func didYouMean(_ name: String, among candidates: [String]) -> String? {
-        let matches = closest(to: name, among: candidates)
-        guard !matches.isEmpty else { return nil }
-        return "did you mean " + matches.map { "'\($0)'" }.joined(separator: " or ") + "?"
-    }
-
-    /// Optimal-string-alignment distance (Damerau–Levenshtein without repeated edits).
-    static func distance(_ a: [Character], _ b: [Character]) -> Int {
+    /// Optimal-string-alignment distance between two scalar arrays.
+    static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var previous2 = [Int](repeating: 0, count: b.count + 1)
+        let width = b.count + 1
+        // Three rolling rows: two back (for transpositions), previous, current.
+        var older = [Int](repeating: 0, count: width)
         var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
+        var row = [Int](repeating: 0, count: width)
         for i in 1...a.count {
-            current[0] = i
+            row[0] = i
             for j in 1...b.count {
                 let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                var best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                var best = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
                 if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    best = min(best, previous2[j - 2] + 1)
+                    best = min(best, older[j - 2] + 1)
                 }
-                current[j] = best
+                row[j] = best
             }
-            (previous2, previous, current) = (previous, current, previous2)
+            (older, previous, row) = (previous, row, older)
         }
         return previous[b.count]
+    }
+
+    /// "did you mean 'a' or 'b'?", or nil when nothing is close.
+    public static func didYouMean(_ word: String, among candidates: [String]) -> String? {
+        let close = closest(to: word, among: candidates)
+        return close.isEmpty ? nil : "did you mean \(quotedList(close))?"
+    }
+
+    /// "'a'", "'a' or 'b'", "'a', 'b' or 'c'".
+    static func quotedList(_ names: [String], conjunction: String = "or") -> String {
+        let quoted = names.map { "'\($0)'" }
+        guard let last = quoted.last else { return "" }
+        if quoted.count == 1 { return last }
+        return quoted.dropLast().joined(separator: ", ") + " \(conjunction) " + last
+    }
+
+    /// "a", "a or b", "a, b or c" — unquoted, for field names in prose.
+    static func plainList(_ names: [String], conjunction: String = "or") -> String {
+        guard let last = names.last else { return "" }
+        if names.count == 1 { return last }
+        return names.dropLast().joined(separator: ", ") + " \(conjunction) " + last
     }
 }

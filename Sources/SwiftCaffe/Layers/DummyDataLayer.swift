@@ -2,8 +2,18 @@ import CaffeProto
 
 /// Produces blobs of given shapes filled by fillers, Caffe's "DummyData" — handy for
 /// timing nets and testing without a dataset.
+///
+/// no bottoms; tops: `shape` (one for all tops or one per top) or the legacy
+/// num × channels × height × width. `data_filler`: none (constant 0), one for every top,
+/// or one per top. As in Caffe, tops with a constant filler are filled once and never
+/// again (here on the first forward); the others are refilled on every forward.
 public final class DummyDataLayer: Layer {
     public let shapes: [[Int]]
+    /// One filler for all tops, or one per top.
+    public let fillers: [Filler]
+    /// Per filler: whether every forward refills (false for constant fillers).
+    public let refills: [Bool]
+    private var constantsFilled = false
 
     public required init(param: Caffe_LayerParameter) throws {
         let p = param.dummyDataParam
@@ -40,6 +50,15 @@ public final class DummyDataLayer: Layer {
                 "\(p.dataFiller.count) fillers for \(tops) tops; give 0, 1, or one per top")
         }
         self.shapes = shapes
+        if p.dataFiller.isEmpty {
+            var zero = Caffe_FillerParameter()
+            zero.type = "constant"
+            zero.value = 0
+            fillers = [try Filler(zero, field: "dummy_data_param.data_filler")]
+        } else {
+            fillers = try p.dataFiller.map { try Filler($0, field: "dummy_data_param.data_filler") }
+        }
+        refills = fillers.map { $0.param.type != "constant" }
         try super.init(param: param)
     }
 
@@ -49,4 +68,15 @@ public final class DummyDataLayer: Layer {
     public override func reshape(bottom: [Blob], top: [Blob]) throws {
         for (t, shape) in zip(top, shapes) { try t.reshape(shape) }
     }
+
+    public override func forward(bottom: [Blob], top: [Blob]) throws {
+        for i in 0..<top.count {   // index loops: array iterators allocate in debug builds
+            let k = fillers.count > 1 ? i : 0
+            if refills[k] || !constantsFilled { try fillers[k].fill(top[i], random: random) }
+        }
+        constantsFilled = true
+    }
+
+    /// A data source: nothing to propagate.
+    public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {}
 }

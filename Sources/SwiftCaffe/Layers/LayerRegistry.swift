@@ -28,6 +28,16 @@ public struct LayerRegistry {
         r.register("Softmax", SoftmaxLayer.self)
         // Neurons (element-wise)
         r.register("ReLU", ReLULayer.self)
+        r.register("Sigmoid", SigmoidLayer.self)
+        r.register("TanH", TanHLayer.self)
+        r.register("ELU", ELULayer.self)
+        r.register("PReLU", PReLULayer.self)
+        r.register("AbsVal", AbsValLayer.self)
+        r.register("Power", PowerLayer.self)
+        // Normalization
+        r.register("BatchNorm", BatchNormLayer.self)
+        r.register("Scale", ScaleLayer.self)
+        r.register("Bias", BiasLayer.self)
         // Losses and metrics
         r.register("SoftmaxWithLoss", SoftmaxWithLossLayer.self)
         r.register("EuclideanLoss", EuclideanLossLayer.self)
@@ -35,6 +45,7 @@ public struct LayerRegistry {
         // Structure
         r.register("Split", SplitLayer.self)
         r.register("Concat", ConcatLayer.self)
+        r.register("Slice", SliceLayer.self)
         r.register("Eltwise", EltwiseLayer.self)
         r.register("Flatten", FlattenLayer.self)
         r.register("Reshape", ReshapeLayer.self)

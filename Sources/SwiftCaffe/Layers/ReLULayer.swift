@@ -1,12 +1,21 @@
 import CaffeProto
 
 /// Rectified linear unit, Caffe's "ReLU": y = max(0, x) + negative_slope · min(0, x).
-/// bottom and top: any shape (usually in place).
+/// bottom and top: any shape, the same; usually in place.
+///
+/// Backward: ∂x = ∂y where x > 0, ∂y · negative_slope elsewhere. In place the sign
+/// of x is read from y, which has the same sign when negative_slope ≥ 0; with a
+/// negative slope the layer keeps a copy of x (as Caffe's PReLU does).
 public final class ReLULayer: Layer {
     public let negativeSlope: Float
+    private let inPlaceInput = InPlaceInput()
 
     public required init(param: Caffe_LayerParameter) throws {
         negativeSlope = param.reluParam.negativeSlope
+        if param.reluParam.hasEngine, param.reluParam.engine == .cudnn {
+            throw SwiftCaffeError.invalid("relu_param.engine", "the CUDNN engine is not available on the CPU",
+                                          hint: "remove 'engine: CUDNN'")
+        }
         try super.init(param: param)
     }
 
@@ -14,6 +23,25 @@ public final class ReLULayer: Layer {
     public override var topCountRange: ClosedRange<Int> { 1...1 }
 
     public override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try top[0].reshape(like: bottom[0])
+        if top[0] !== bottom[0] { try top[0].reshape(like: bottom[0]) }
+        try inPlaceInput.reshape(bottom: bottom[0], top: top[0], needed: negativeSlope < 0)
+    }
+
+    public override func forward(bottom: [Blob], top: [Blob]) throws {
+        inPlaceInput.save(bottom[0])
+        let x = UnsafePointer(bottom[0].data), y = top[0].data, slope = negativeSlope
+        ElementWise.forRanges(bottom[0].count) { start, end in
+            for i in start..<end { y[i] = max(x[i], 0) + slope * min(x[i], 0) }
+        }
+    }
+
+    public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
+        guard propagateDown[0] else { return }
+        // Out of place: x. In place: y (same sign as x) or the saved copy of x.
+        let x = inPlaceInput.input(bottom[0])
+        let dy = UnsafePointer(top[0].diff), dx = bottom[0].diff, slope = negativeSlope
+        ElementWise.forRanges(bottom[0].count) { start, end in
+            for i in start..<end { dx[i] = x[i] > 0 ? dy[i] : dy[i] * slope }
+        }
     }
 }

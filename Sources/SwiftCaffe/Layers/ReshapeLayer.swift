@@ -4,6 +4,8 @@ import CaffeProto
 ///
 /// `reshape_param.shape` replaces the axes [axis, axis + num_axes) of the bottom
 /// (num_axes −1 = to the end); a 0 copies the bottom's dimension, one −1 is inferred.
+/// bottom: any shape; top: the new shape, same count, same values in the same order.
+/// Forward copies the data, backward copies the diff back.
 public final class ReshapeLayer: Layer {
     public required init(param: Caffe_LayerParameter) throws {
         let dims = param.reshapeParam.shape.dim
@@ -24,6 +26,9 @@ public final class ReshapeLayer: Layer {
 
     public override func reshape(bottom: [Blob], top: [Blob]) throws {
         let input = bottom[0]
+        guard top[0] !== input else {
+            throw shapeError("Reshape cannot compute in place", hint: "give its top a new name")
+        }
         let p = param.reshapeParam
         let rank = input.numAxes
         let start = p.axis < 0 ? Int(p.axis) + rank + 1 : Int(p.axis)
@@ -63,5 +68,14 @@ public final class ReshapeLayer: Layer {
             throw shapeError("cannot reshape \(input.shapeString) (\(input.count) values) to \(Blob.describe(shape))")
         }
         try top[0].reshape(shape)
+    }
+
+    public override func forward(bottom: [Blob], top: [Blob]) throws {
+        FlattenLayer.copy(bottom[0].data, to: top[0].data, count: bottom[0].count)
+    }
+
+    public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
+        guard propagateDown[0] else { return }
+        FlattenLayer.copy(top[0].diff, to: bottom[0].diff, count: bottom[0].count)
     }
 }

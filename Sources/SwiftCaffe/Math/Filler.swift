@@ -13,6 +13,8 @@ import CaffeProto
 public struct Filler {
     public static let types = ["constant", "uniform", "gaussian", "positive_unitball", "xavier", "msra", "bilinear"]
     public let param: Caffe_FillerParameter
+    /// Where the filler was given ("convolution_param.weight_filler"), for errors.
+    public let field: String
 
     /// Checks the type; `field` names the filler in errors ("convolution_param.weight_filler").
     public init(_ param: Caffe_FillerParameter, field: String) throws {
@@ -28,6 +30,7 @@ public struct Filler {
             throw SwiftCaffeError.invalid(field + ".std", "gaussian filler has a negative std \(param.std)")
         }
         self.param = param
+        self.field = field
     }
 
     public func fill(_ blob: Blob, random: RandomSource) throws {
@@ -62,7 +65,7 @@ public struct Filler {
             for i in 0..<n { data[i] = random.normal(mean: 0, std: std) }
         case "bilinear":
             guard blob.numAxes == 4, blob.dim(2) == blob.dim(3) else {
-                throw SwiftCaffeError.invalid("weight_filler.type",
+                throw SwiftCaffeError.invalid(field + ".type",
                     "the bilinear filler needs a 4-D blob with square kernels, got \(blob.shapeString)")
             }
             let width = blob.dim(3), height = blob.dim(2)

@@ -1,11 +1,18 @@
-import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Splits large element-wise loops over the cores. Small loops run inline: below
 /// `minimumPerThread` elements the cost of waking a thread exceeds the work.
+///
+/// Work goes to a fixed pool of worker threads started once (`WorkerPool`), not to
+/// Dispatch: `concurrentPerform` allocates on every call, and the hot path must not.
 public enum Parallel {
     public static let minimumPerThread = 1 << 15
-    /// Worker count; the machine's cores (2 on the reference machine).
-    nonisolated(unsafe) public static var threads = max(1, ProcessInfoCores.count)
+    /// Threads used, the caller included: the machine's cores (2 on the reference machine).
+    public static var threads: Int { WorkerPool.shared.threadCount }
 
     /// Calls `body(start, end)` on disjoint chunks covering 0..<count.
     @inline(__always)
@@ -16,14 +23,14 @@ public enum Parallel {
             return
         }
         let size = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        WorkerPool.shared.run(chunks) { c in
             let start = c * size
             body(start, min(count, start + size))
         }
     }
 
-    /// Calls `body(i)` for i in 0..<count, spreading iterations over the cores when
-    /// each iteration is at least `grain` elements of work.
+    /// Calls `body(i)` for i in 0..<count, spreading iterations over the cores when the
+    /// total work (count × workPerItem elements) is large enough to pay for it.
     @inline(__always)
     public static func forEach(_ count: Int, workPerItem: Int, _ body: (Int) -> Void) {
         if threads <= 1 || count <= 1 || count * workPerItem < minimumPerThread {
@@ -32,23 +39,117 @@ public enum Parallel {
         }
         let chunks = min(threads, count)
         let size = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        WorkerPool.shared.run(chunks) { c in
             let start = c * size
             for i in start..<min(count, start + size) { body(i) }
         }
     }
 }
 
-/// Online core count without Foundation.
-enum ProcessInfoCores {
-    static var count: Int {
-        #if canImport(Glibc)
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #else
-        return 1
-        #endif
+/// A fixed set of worker threads that run chunks of one job at a time; the calling
+/// thread runs chunks too and returns when all are done. Nothing is allocated per job.
+final class WorkerPool {
+    static let shared = WorkerPool(threads: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+
+    let threadCount: Int
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Serializes callers: one job at a time (nested calls run inline).
+    private let callerMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    // Guarded by `mutex`.
+    /// The caller's closure while a job runs. A struct with a concrete function field,
+    /// so storing it needs no reabstraction thunk (which would allocate).
+    private struct Job { var body: (Int) -> Void }
+    private let slot = UnsafeMutablePointer<Job>.allocate(capacity: 1)
+    private var hasJob = false
+    private var generation = 0
+    private var nextChunk = 0
+    private var chunkCount = 0
+    private var pending = 0
+    private var busy = false
+
+    init(threads: Int) {
+        threadCount = threads
+        pthread_mutex_init(mutex, nil)
+        pthread_mutex_init(callerMutex, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(finished, nil)
+        for _ in 1..<max(threads, 1) {
+            var thread = pthread_t()
+            let context = Unmanaged.passUnretained(self).toOpaque()
+            pthread_create(&thread, nil, { context in
+                Unmanaged<WorkerPool>.fromOpaque(context!).takeUnretainedValue().workerLoop()
+                return nil
+            }, context)
+            pthread_detach(thread)
+        }
+    }
+
+    /// Runs `body(0..<chunks)` across the pool and the caller; returns when all are done.
+    func run(_ chunks: Int, _ body: (Int) -> Void) {
+        // A job started from inside a job (or while another caller's job runs) runs inline.
+        guard pthread_mutex_trylock(callerMutex) == 0 else {
+            for c in 0..<chunks { body(c) }
+            return
+        }
+        defer { pthread_mutex_unlock(callerMutex) }
+        withoutActuallyEscaping(body) { escapable in
+            pthread_mutex_lock(mutex)
+            slot.initialize(to: Job(body: escapable))
+            hasJob = true
+            nextChunk = 0
+            chunkCount = chunks
+            pending = chunks
+            generation &+= 1
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
+            runChunks()
+            pthread_mutex_lock(mutex)
+            while pending > 0 { pthread_cond_wait(finished, mutex) }
+            hasJob = false
+            slot.deinitialize(count: 1)
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// Takes chunks of the current job until none are left.
+    private func runChunks() {
+        while let chunk = takeChunk() {
+            execute(chunk)
+            pthread_mutex_lock(mutex)
+            pending -= 1
+            if pending == 0 { pthread_cond_signal(finished) }
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    private func takeChunk() -> Int? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        guard hasJob, nextChunk < chunkCount else { return nil }
+        nextChunk += 1
+        return nextChunk - 1
+    }
+
+    /// Runs one chunk. Its own frame, so the reference to the job is released when it
+    /// returns — before the chunk is counted done and the caller's closure goes away.
+    @inline(never)
+    private func execute(_ chunk: Int) {
+        pthread_mutex_lock(mutex)
+        let work = slot.pointee.body
+        pthread_mutex_unlock(mutex)
+        work(chunk)
+    }
+
+    private func workerLoop() {
+        var seen = 0
+        while true {
+            pthread_mutex_lock(mutex)
+            while generation == seen { pthread_cond_wait(wake, mutex) }
+            seen = generation
+            pthread_mutex_unlock(mutex)
+            runChunks()
+        }
     }
 }
-#if canImport(Glibc)
-import Glibc
-#endif

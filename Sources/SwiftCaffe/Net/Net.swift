@@ -22,7 +22,7 @@ public final class Net {
     /// Blobs nobody consumes: the net's outputs (losses, accuracies, probabilities).
     public let outputIDs: [Int]
     /// The distinct learnable blobs (owners only, shared parameters appear once).
-    public let learnableParams: [Blob]
+    public private(set) var learnableParams: [Blob]
     /// Per learnable blob: its learning-rate and decay multipliers.
     public let paramLearningRateMultipliers: [Float]
     public let paramDecayMultipliers: [Float]
@@ -90,15 +90,17 @@ public final class Net {
     /// Runs every layer's forward pass; returns the weighted sum of the loss outputs.
     @discardableResult
     public func forward() throws -> Float {
+        // Index loops throughout: iterators over arrays allocate in debug builds.
         var loss: Float = 0
-        for i in layers.indices {
-            try layers[i].forward(bottom: bottomBlobs[i], top: topBlobs[i])
-            for (j, weight) in layers[i].lossWeights.enumerated() where weight != 0 {
+        for i in 0..<layers.count {
+            let layer = layers[i]
+            try layer.forward(bottom: bottomBlobs[i], top: topBlobs[i])
+            for j in 0..<layer.lossWeights.count where layer.lossWeights[j] != 0 {
                 let top = topBlobs[i][j]
                 let values = top.data
                 var sum: Float = 0
                 for k in 0..<top.count { sum += values[k] }
-                loss += weight * sum
+                loss += layer.lossWeights[j] * sum
             }
         }
         return loss
@@ -106,15 +108,44 @@ public final class Net {
 
     /// Runs backward from the losses to the inputs, for the layers that need it.
     public func backward() throws {
-        for i in layers.indices {
-            for (j, weight) in layers[i].lossWeights.enumerated() where weight != 0 {
-                topBlobs[i][j].fillDiff(weight)
+        for i in 0..<layers.count {
+            let weights = layers[i].lossWeights
+            for j in 0..<weights.count where weights[j] != 0 { topBlobs[i][j].fillDiff(weights[j]) }
+        }
+        var i = layers.count - 1
+        while i >= 0 {
+            if layerNeedsBackward[i] {
+                try layers[i].backward(top: topBlobs[i], propagateDown: bottomNeedsBackward[i],
+                                       bottom: bottomBlobs[i])
             }
+            i -= 1
         }
-        for i in layers.indices.reversed() where layerNeedsBackward[i] {
-            try layers[i].backward(top: topBlobs[i], propagateDown: bottomNeedsBackward[i],
-                                   bottom: bottomBlobs[i])
+    }
+
+    /// Caffe's ShareTrainedLayersWith: every layer that has a layer of the same name in
+    /// `train` uses that layer's parameter blobs (the same objects), so a test net sees
+    /// the weights as they train. This net's own parameter blobs are released; layers
+    /// only this net has are filled by their fillers here (build such a net with
+    /// `fillParameters: false`).
+    public func shareParameters(from train: Net) throws {
+        for layer in layers where !layer.blobs.isEmpty {
+            guard let source = train.layer(named: layer.name) else {
+                // Only this net has the layer: it keeps (and fills) its own parameters.
+                try layer.fillParameters()
+                continue
+            }
+            guard source.blobs.count == layer.blobs.count,
+                  zip(source.blobs, layer.blobs).allSatisfy({ $0.shape == $1.shape }) else {
+                throw SwiftCaffeError(.semantic,
+                    "layer '\(layer.name)' has parameters \(layer.blobs.map(\.shapeString)) in this net "
+                    + "but \(source.blobs.map(\.shapeString)) in the net it shares with",
+                    layer: layer.name, hint: "a layer with the same name in both phases must have the same parameters")
+            }
+            layer.blobs = source.blobs
         }
+        // The distinct parameter blobs again, in first-use order (counts are unchanged).
+        var seen = Set<ObjectIdentifier>()
+        learnableParams = layers.flatMap(\.blobs).filter { seen.insert(ObjectIdentifier($0)).inserted }
     }
 
     /// Re-runs shape inference, e.g. after an input blob was reshaped.

@@ -111,20 +111,23 @@ extension NetBuilder {
             let topBlobs = tops.map { blobs[$0] }
             layer.random = options.random
             try layer.setUp(bottom: bottomBlobs, top: topBlobs)
-            if !options.inspectOnly { try layer.fillParameters() }
+            if !options.inspectOnly && options.fillParameters { try layer.fillParameters() }
             try layer.reshape(bottom: bottomBlobs, top: topBlobs)
             notes += layer.notes.map { "\(param.name): \($0)" }
 
             // Learnable parameters: multipliers from ParamSpec, sharing by name.
-            guard param.param.count <= layer.blobs.count else {
+            // The layer's own copy of its definition: a layer may add specs (BatchNorm
+            // freezes its statistics with lr_mult 0, as Caffe does).
+            let specs = layer.param.param
+            guard specs.count <= layer.blobs.count else {
                 throw SwiftCaffeError.invalid("param",
-                    "\(param.param.count) param specs for a layer with \(layer.blobs.count) learnable blobs",
+                    "\(specs.count) param specs for a layer with \(layer.blobs.count) learnable blobs",
                     hint: layer.blobs.isEmpty ? "this layer type has no learnable parameters; remove 'param'"
                                               : "give one param { } per learnable blob (weights, then bias)")
             }
             layer.paramPropagateDown = []
             for k in layer.blobs.indices {
-                let spec = k < param.param.count ? param.param[k] : Caffe_ParamSpec()
+                let spec = k < specs.count ? specs[k] : Caffe_ParamSpec()
                 layer.paramPropagateDown.append(spec.lrMult != 0)
                 needBackward = needBackward || spec.lrMult != 0
                 try shareOrOwn(layer: layer, layerIndex: layerIndex, blob: k, spec: spec)

@@ -12,6 +12,9 @@ public struct NetBuildOptions {
     /// Inspect only (summary): skip parameter filling and allow data layers to
     /// assume shapes they cannot read.
     public var inspectOnly = false
+    /// Run the fillers on learnable blobs. A net that will take its weights from
+    /// elsewhere (a test net sharing the train net's) skips the work and the memory.
+    public var fillParameters = true
     public var registry = LayerRegistry.shared
     /// Random numbers for fillers, dropout and data order, shared by all layers.
     /// The solver seeds it from `random_seed`; the default seed makes runs repeatable.

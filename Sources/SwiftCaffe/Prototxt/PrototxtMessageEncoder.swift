@@ -109,11 +109,11 @@ struct PrototxtMessageEncoder {
             field.type == .message && schema.message(named: field.typeName)?.field(named: entry.name) != nil
         }.map(\.name)
         if !owners.isEmpty {
-            parts.append("'\(entry.name)' belongs inside \(PrototxtSuggestions.plainList(owners))")
+            parts.append("'\(entry.name)' belongs inside \(Suggest.plainList(owners))")
         }
-        let close = PrototxtSuggestions.closest(to: entry.name, among: names)
+        let close = Suggest.closest(to: entry.name, among: names)
         if !close.isEmpty {
-            parts.append("did you mean \(PrototxtSuggestions.quotedList(close))?")
+            parts.append("did you mean \(Suggest.quotedList(close))?")
         }
         if parts.isEmpty {
             if names.count <= 12 {

@@ -211,8 +211,8 @@ struct PrototxtScalarEncoder {
         switch scalar.value {
         case .identifier(let word) where !scalar.negative:
             if let number = type.numbersByName[word] { return number }
-            let close = PrototxtSuggestions.closest(to: word, among: names)
-            let suggestion = close.isEmpty ? "" : "did you mean \(PrototxtSuggestions.quotedList(close))? "
+            let close = Suggest.closest(to: word, among: names)
+            let suggestion = close.isEmpty ? "" : "did you mean \(Suggest.quotedList(close))? "
             throw context.error("unknown value '\(word)' for field '\(context.name)' (\(type.shortName))",
                                 at: scalar.location, hint: suggestion + valid)
         case .integer(let integer):
@@ -230,8 +230,8 @@ struct PrototxtScalarEncoder {
             if type.numbersByName[text] != nil {
                 hint = "remove the quotes: \(context.name): \(text)"
             } else {
-                let close = PrototxtSuggestions.closest(to: text, among: names)
-                if !close.isEmpty { hint = "did you mean \(PrototxtSuggestions.quotedList(close))? " + valid }
+                let close = Suggest.closest(to: text, among: names)
+                if !close.isEmpty { hint = "did you mean \(Suggest.quotedList(close))? " + valid }
             }
             throw context.error("field '\(context.name)' takes an enum value (\(type.shortName)), not a string; found \(scalar.quoted)",
                                 at: scalar.location, hint: hint)

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CaffeProto
+
+/// Caffe's "Sigmoid": y = 1 / (1 + e^−x), computed as Caffe does, 0.5 · tanh(0.5·x) + 0.5
+/// in double precision. Backward: ∂x = ∂y · y · (1 − y), from y alone, so it works in place.
+/// bottom and top: any shape, the same.
+public final class SigmoidLayer: Layer {
+    public required init(param: Caffe_LayerParameter) throws {
+        if param.sigmoidParam.hasEngine, param.sigmoidParam.engine == .cudnn {
+            throw SwiftCaffeError.invalid("sigmoid_param.engine", "the CUDNN engine is not available on the CPU",
+                                          hint: "remove 'engine: CUDNN'")
+        }
+        try super.init(param: param)
+    }
+
+    public override var bottomCountRange: ClosedRange<Int> { 1...1 }
+    public override var topCountRange: ClosedRange<Int> { 1...1 }
+
+    public override func reshape(bottom: [Blob], top: [Blob]) throws {
+        if top[0] !== bottom[0] { try top[0].reshape(like: bottom[0]) }
+    }
+
+    public override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = UnsafePointer(bottom[0].data), y = top[0].data
+        ElementWise.forRanges(bottom[0].count) { start, end in
+            for i in start..<end { y[i] = Float(0.5 * tanh(0.5 * Double(x[i])) + 0.5) }
+        }
+    }
+
+    public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
+        guard propagateDown[0] else { return }
+        let y = UnsafePointer(top[0].data), dy = UnsafePointer(top[0].diff), dx = bottom[0].diff
+        ElementWise.forRanges(bottom[0].count) { start, end in
+            for i in start..<end { dx[i] = Float(Double(dy[i] * y[i]) * (1 - Double(y[i]))) }
+        }
+    }
+}

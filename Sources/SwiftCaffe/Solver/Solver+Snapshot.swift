@@ -1,0 +1,81 @@
+import CaffeProto
+import Foundation
+
+extension Solver {
+    /// Writes `<prefix>_iter_<iter>.caffemodel`, then `<prefix>_iter_<iter>.solverstate`
+    /// (Caffe's Snapshot), both atomically. Returns their paths.
+    @discardableResult
+    public func snapshot() throws -> (model: String, state: String) {
+        let model = Snapshot.fileName(prefix: snapshotPrefix, iter: iter, extension: ".caffemodel")
+        log.info("Snapshotting to binary proto file \(model)")
+        let directory = URL(fileURLWithPath: model).deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: directory) {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        try AtomicFile.write(try net.toProto(includeDiffs: param.snapshotDiff).serializedData(), to: model)
+        let statePath = Snapshot.fileName(prefix: snapshotPrefix, iter: iter, extension: ".solverstate")
+        log.info("Snapshotting solver state to binary proto file \(statePath)")
+        try AtomicFile.write(try solverState(learnedNet: model).serializedData(), to: statePath)
+        lastSnapshotState = statePath
+        lastSnapshotIter = iter
+        return (model, statePath)
+    }
+
+    /// The SolverState of the current moment.
+    public func solverState(learnedNet: String) -> Caffe_SolverState {
+        var state = Caffe_SolverState()
+        state.iter = Int32(iter)
+        state.learnedNet = learnedNet
+        state.currentStep = Int32(currentStep)
+        state.history = rule.history.map { Caffe_BlobProto($0) }
+        state.rngState = Snapshot.encode(random: random)
+        if let plateau { state.plateauState = plateau.state }
+        return state
+    }
+
+    /// Resumes from a `.solverstate` (Caffe's Restore): iteration, current step,
+    /// history, random state, plateau state, and the weights of its learned_net (found
+    /// next to the state file if the recorded path no longer exists).
+    public func restore(from path: String) throws {
+        let state = try Snapshot.readState(path)
+        try restore(state, path: path)
+    }
+
+    public func restore(_ state: Caffe_SolverState, path: String) throws {
+        guard state.history.count == rule.history.count else {
+            throw SwiftCaffeError(.io,
+                "solver state '\(path)' has \(state.history.count) history blobs; this \(rule.type.rawValue) "
+                + "solver on this net needs \(rule.history.count)",
+                hint: "resume with the same net and solver type that wrote it (or the file is truncated)")
+        }
+        for (i, proto) in state.history.enumerated() {
+            do {
+                try rule.history[i].copy(from: proto)
+            } catch var error as SwiftCaffeError {
+                error.message = "solver state '\(path)', history blob \(i): " + error.message
+                throw error
+            }
+        }
+        if state.hasLearnedNet && !state.learnedNet.isEmpty {
+            let model = try Snapshot.resolveLearnedNet(state.learnedNet, statePath: path)
+            let weights = try Snapshot.readWeights(model)
+            try net.copyTrainedLayers(from: weights, source: "'\(model)'")
+        }
+        if state.hasRngState {
+            guard let words = Snapshot.decodeRandomState(state.rngState) else {
+                throw SwiftCaffeError(.io, "solver state '\(path)' has a corrupt rng_state")
+            }
+            do {
+                try random.restore(words)
+            } catch var error as SwiftCaffeError {
+                error.message = "solver state '\(path)': " + error.message
+                throw error
+            }
+        }
+        if let plateau, state.hasPlateauState { plateau.restore(state.plateauState) }
+        iter = Int(state.iter)
+        currentStep = Int(state.currentStep)
+        lastSnapshotState = path
+        lastSnapshotIter = iter
+    }
+}

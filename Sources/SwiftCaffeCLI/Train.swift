@@ -1,0 +1,154 @@
+import ArgumentParser
+import CaffeProto
+import Foundation
+import SwiftCaffe
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a signal does, as Caffe's --sigint_effect/--sighup_effect values.
+enum SignalEffect: String, ExpressibleByArgument, CaseIterable {
+    case stop, snapshot, none
+}
+
+/// Signals received and not yet handled, set by the handlers (which do nothing else).
+/// Bit 0: SIGINT, bit 1: SIGHUP.
+let pendingSignals: UnsafeMutablePointer<sig_atomic_t> = {
+    let p = UnsafeMutablePointer<sig_atomic_t>.allocate(capacity: 2)
+    p.initialize(repeating: 0, count: 2)
+    return p
+}()
+
+private func installSignalHandlers() {
+    _ = pendingSignals   // initialise the global before any handler can run
+    var action = sigaction()
+    #if canImport(Glibc)
+    action.__sigaction_handler.sa_handler = { signal in
+        pendingSignals[signal == SIGINT ? 0 : 1] = 1
+    }
+    #else
+    action.__sigaction_u.__sa_handler = { signal in
+        pendingSignals[signal == SIGINT ? 0 : 1] = 1
+    }
+    #endif
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = SA_RESTART
+    sigaction(SIGINT, &action, nil)
+    sigaction(SIGHUP, &action, nil)
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train or fine-tune a net with a Caffe solver definition.",
+        discussion: """
+            Reads the solver (.prototxt), builds its TRAIN net and TEST net(s) (net paths are \
+            relative to the current directory, as in Caffe) and trains to max_iter, logging \
+            in Caffe's format and writing <prefix>_iter_<N>.caffemodel/.solverstate snapshots.
+
+            Ctrl-C (SIGINT) snapshots and stops; SIGHUP snapshots and continues.
+
+            Examples:
+              swiftcaffe train --solver models/bvlc_alexnet/solver.prototxt
+              swiftcaffe train --solver solver.prototxt --snapshot snap/alexnet_iter_5000.solverstate
+              swiftcaffe train --solver solver.prototxt --weights bvlc_alexnet.caffemodel
+            """
+    )
+
+    @Option(help: "The solver definition (.prototxt).")
+    var solver: String
+
+    @Option(help: "A .solverstate to resume training from.")
+    var snapshot: String?
+
+    @Option(help: "Comma-separated .caffemodel files to initialise the weights from (fine-tuning).")
+    var weights: String?
+
+    @Option(name: .customLong("sigint_effect"),
+            help: "What SIGINT (Ctrl-C) does: stop, snapshot or none (default: snapshot, then stop).")
+    var sigintEffect: SignalEffect?
+
+    @Option(name: .customLong("sighup_effect"), help: "What SIGHUP does: stop, snapshot or none.")
+    var sighupEffect: SignalEffect = .snapshot
+
+    @Option(help: "Net level of the train net, matched against min_level/max_level rules.")
+    var level: Int32?
+
+    @Option(help: ArgumentHelp("A stage of the train net (repeatable).", valueName: "stage"))
+    var stage: [String] = []
+
+    @Option(help: "Also append the log lines to this file.")
+    var log: String?
+
+    func validate() throws {
+        if snapshot != nil && weights != nil {
+            throw ValidationError("give --snapshot to resume training or --weights to fine-tune, not both")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            if let snapshot, snapshot.hasSuffix(".caffemodel") {
+                throw SwiftCaffeError(.usage, "--snapshot expects a .solverstate, but '\(snapshot)' is a model",
+                                      hint: "use --weights \(snapshot) to start from its weights")
+            }
+            let weightFiles = (weights ?? "").split(separator: ",").map(String.init)
+            for file in weightFiles where file.hasSuffix(".solverstate") {
+                throw SwiftCaffeError(.usage, "--weights expects .caffemodel files, but '\(file)' is a solver state",
+                                      hint: "use --snapshot \(file) to resume training from it")
+            }
+            let logger = try SolverLog(path: log, progress: true)
+            defer { logger.finishProgress() }
+            var (param, notes) = try Solver.loadParameter(path: solver)
+            for note in notes { logger.info("Note: \(note)") }
+            let seed: UInt64
+            if param.randomSeed >= 0 {
+                seed = UInt64(param.randomSeed)
+            } else {
+                seed = UInt64.random(in: 0...UInt64(Int64.max))
+                param.randomSeed = Int64(seed)
+                logger.info("Random seed: \(seed) (random_seed not set; add 'random_seed: \(seed)' to repeat this run)")
+            }
+            let random = RandomSource(seed: seed)
+            let solver = try Solver.make(param: param, options: .init(level: level, stages: stage),
+                                         random: random, log: logger)
+            if let snapshot {
+                logger.info("Resuming from \(snapshot)")
+                try solver.restore(from: snapshot)
+            } else {
+                for file in weightFiles {
+                    logger.info("Finetuning from \(file)")
+                    let proto = try Snapshot.readWeights(file)
+                    try solver.net.copyTrainedLayers(from: proto, source: "'\(file)'")
+                    for testNet in solver.testNets { try testNet.copyTrainedLayers(from: proto, source: "'\(file)'") }
+                }
+            }
+            let sigint = sigintEffect, sighup = sighupEffect
+            installSignalHandlers()
+            // Checked once per iteration: reads the handlers' flags, allocates nothing.
+            solver.actionRequest = {
+                for slot in 0..<2 where pendingSignals[slot] != 0 {
+                    pendingSignals[slot] = 0
+                    let name = slot == 0 ? "SIGINT" : "SIGHUP"
+                    switch slot == 0 ? sigint : sighup {
+                    case nil:
+                        logger.info("Snapshotting and stopping (\(name))…")
+                        return .snapshotAndStop
+                    case .stop?:
+                        logger.info("Stopping (\(name))")
+                        return .stop
+                    case .snapshot?:
+                        logger.info("Snapshotting (\(name))")
+                        return .snapshot
+                    case SignalEffect.none?:
+                        continue
+                    }
+                }
+                return .none
+            }
+            logger.info("Starting Optimization")
+            try solver.solve()
+        }
+    }
+}
