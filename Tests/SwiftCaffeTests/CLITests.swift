@@ -95,4 +95,22 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(summary.stdout.contains("Parameters:     60,965,224"), summary.stdout)
         XCTAssertTrue(summary.stdout.contains("Multiply-adds:  724,406,816 per image"), summary.stdout)
     }
+
+    /// `time` prints Caffe's summary lines for deploy nets (backward from the output)
+    /// and for train_val nets (data layers stood in for by DummyData).
+    func testTimeOnDeployAndTrainValNets() throws {
+        for file in ["models/bvlc_reference_caffenet/deploy.prototxt", "models/bvlc_alexnet/train_val.prototxt"] {
+            let r = try run(["time", "--model", file, "--batch", "1", "--iterations", "2"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            for line in ["Average Forward pass: ", "Average Backward pass: ", "Average Forward-Backward: ",
+                         "Images per second: ", "conv1\tforward: ", "conv1\tbackward: "] {
+                XCTAssertTrue(r.stdout.contains(line), "\(file): no '\(line)' in\n\(r.stdout)")
+            }
+            let backward = r.stdout.split(separator: "\n").first { $0.hasPrefix("Average Backward pass: ") }
+            let ms = backward.flatMap { Double($0.dropFirst("Average Backward pass: ".count).dropLast(" ms.".count)) }
+            XCTAssertGreaterThan(ms ?? 0, 0, "\(file): backward really ran")
+        }
+        let bad = try run(["time", "--model", "models/bvlc_alexnet/deploy.prototxt", "--iterations", "0"])
+        XCTAssertNotEqual(bad.status, 0)
+    }
 }
