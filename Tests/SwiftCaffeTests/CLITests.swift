@@ -39,6 +39,8 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(r.stdout.contains("Parameters:     60,965,224"), r.stdout)
             XCTAssertTrue(r.stdout.contains("Multiply-adds:  724,406,816 per image"), r.stdout)
             XCTAssertTrue(r.stdout.contains("batch 10"), r.stdout)
+            let relu = r.stdout.split(separator: "\n").first { $0.contains(" relu1 ") }
+            XCTAssertTrue(relu?.hasSuffix("in place") ?? false, "\(relu ?? "no relu1 row")")
         }
     }
 

@@ -13,6 +13,8 @@ public struct NetSummary {
         public var multiplyAddsPerImage: Int
         /// Bytes of the new (not in-place) tops' values for the whole batch.
         public var activationBytes: Int
+        /// Every top is one of the layer's bottoms (ReLU, Dropout … written in place).
+        public var inPlace: Bool
     }
 
     public var netName: String
@@ -50,7 +52,8 @@ public struct NetSummary {
                        tops: net.topIDs[i].map { net.blobNames[$0] },
                        topShapes: tops.map(\.shape), parameters: parameters,
                        multiplyAddsPerImage: layer.multiplyAdds(bottom: bottoms, top: tops) / batch,
-                       activationBytes: memory)
+                       activationBytes: memory,
+                       inPlace: !net.topIDs[i].isEmpty && net.topIDs[i].allSatisfy(net.bottomIDs[i].contains))
         }
     }
 
@@ -64,7 +67,7 @@ public struct NetSummary {
             table.append([String(i + 1), row.name, row.type, wiring,
                           row.topShapes.map(Blob.describe).joined(separator: ", "),
                           Self.grouped(row.parameters), Self.grouped(row.multiplyAddsPerImage),
-                          Self.bytes(row.activationBytes)])
+                          row.inPlace ? "in place" : Self.bytes(row.activationBytes)])
         }
         let widths = header.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
         let numeric: Set<Int> = [0, 5, 6, 7]
