@@ -21,11 +21,14 @@ let package = Package(
         ),
         // OpenBLAS through its CBLAS header (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // LMDB, Caffe's dataset database (Debian: liblmdb-dev).
+        .systemLibrary(name: "CLMDB", path: "Sources/CLMDB"),
         .target(
             name: "SwiftCaffe",
             dependencies: [
                 "CaffeProto",
                 "CBLAS",
+                "CLMDB",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
