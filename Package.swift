@@ -23,12 +23,15 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         // LMDB, Caffe's dataset database (Debian: liblmdb-dev).
         .systemLibrary(name: "CLMDB", path: "Sources/CLMDB"),
+        // zlib, for gzipped IDX (MNIST) files (Debian: zlib1g-dev).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "SwiftCaffe",
             dependencies: [
                 "CaffeProto",
                 "CBLAS",
                 "CLMDB",
+                "CZlib",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

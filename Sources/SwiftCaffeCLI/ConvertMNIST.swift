@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import SwiftCaffe
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct ConvertMNIST: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert-mnist",
+        abstract: "Convert MNIST's IDX image and label files (gzipped or not) to an LMDB of Datum records.",
+        discussion: """
+            Like Caffe's convert_mnist_data: one Datum per image (1 channel, rows × columns, \
+            the label), keys "%08d". The database is written under a temporary name and \
+            appears under DB only when complete; an existing DB is refused.
+            Example: swiftcaffe convert-mnist train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz mnist_train_lmdb
+            """
+    )
+
+    @Argument(help: "The IDX image file (magic 0x00000803), e.g. train-images-idx3-ubyte[.gz].")
+    var images: String
+
+    @Argument(help: "The IDX label file (magic 0x00000801), e.g. train-labels-idx1-ubyte[.gz].")
+    var labels: String
+
+    @Argument(help: "The LMDB database directory to create (must not exist).")
+    var db: String
+
+    @Option(help: "The database backend (only lmdb).")
+    var backend: String = "lmdb"
+
+    func run() throws {
+        try reportingErrors {
+            guard backend.lowercased() == "lmdb" else {
+                throw SwiftCaffeError(.usage, "unsupported backend '\(backend)': convert-mnist writes only lmdb",
+                                      hint: "omit --backend or pass --backend lmdb")
+            }
+            let bar = isatty(2) != 0 ? ProgressBar() : nil
+            var progress: ((Int, Int) -> Void)?
+            if let bar { progress = { done, total in bar.draw(done, total) } }
+            let count = try MNISTConverter.convert(
+                imagesPath: images, labelsPath: labels, databasePath: db, progress: progress)
+            bar?.finish()
+            print("Processed \(count) files.")
+        }
+    }
+}
+
+/// A one-line progress bar redrawn on stderr (used only when stderr is a terminal).
+private final class ProgressBar {
+    private var drawn = false
+
+    func draw(_ done: Int, _ total: Int) {
+        let width = 40
+        let filled = total > 0 ? width * done / total : width
+        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+            + "] \(done)/\(total)"
+        FileHandle.standardError.write(Data(line.utf8))
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
