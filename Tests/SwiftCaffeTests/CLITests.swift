@@ -15,22 +15,36 @@ final class CLITests: XCTestCase {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    func run(_ arguments: [String]) throws -> Result {
+    /// Runs `swiftcaffe` with `arguments` in `directory` (the package root by default);
+    /// other test files use it too. Standard error is drained on another thread so that
+    /// neither pipe can fill up and stall the process.
+    static func run(_ arguments: [String], in directory: URL = TestSupport.packageRoot) throws -> Result {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
-        process.currentDirectoryURL = TestSupport.packageRoot
+        process.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let errBytes = Bytes()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errBytes.data = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
                       stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errBytes.data, as: UTF8.self))
     }
+
+    final class Bytes: @unchecked Sendable { var data = Data() }
+
+    func run(_ arguments: [String]) throws -> Result { try Self.run(arguments) }
 
     func testSummaryOfBothDeployNets() throws {
         for net in ["bvlc_alexnet", "bvlc_reference_caffenet"] {

@@ -130,22 +130,7 @@ final class ConvertMNISTTests: XCTestCase {
 
     // MARK: The command line
 
-    private func run(_ arguments: [String]) throws -> CLITests.Result {
-        let process = Process()
-        process.executableURL = CLITests.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = TestSupport.packageRoot
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLITests.Result(status: process.terminationStatus,
-                               stdout: String(decoding: outData, as: UTF8.self),
-                               stderr: String(decoding: errData, as: UTF8.self))
-    }
+    private func run(_ arguments: [String]) throws -> CLITests.Result { try CLITests.run(arguments) }
 
     func testCommandLineEndToEnd() throws {
         let dir = try TestSupport.temporaryDirectory(self)

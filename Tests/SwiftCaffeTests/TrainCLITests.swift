@@ -5,7 +5,7 @@ import XCTest
 
 /// `swiftcaffe train` and `swiftcaffe test` end to end.
 final class TrainCLITests: XCTestCase {
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    typealias Result = CLITests.Result
     final class Box: @unchecked Sendable { var data = Data() }
 
     var directory: URL!
@@ -41,19 +41,7 @@ final class TrainCLITests: XCTestCase {
         return (process, out, err)
     }
 
-    func run(_ arguments: [String]) throws -> Result {
-        let (p, out, err) = process(arguments)
-        try p.run()
-        let errBytes = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errBytes.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errBytes.data, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> Result { try CLITests.run(arguments, in: directory) }
 
     func lines(_ text: String) -> [String] { text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } }
 
