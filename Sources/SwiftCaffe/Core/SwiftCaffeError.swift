@@ -67,4 +67,12 @@ extension SwiftCaffeError {
     public static func invalid(_ field: String, _ message: String, hint: String? = nil) -> SwiftCaffeError {
         SwiftCaffeError(.semantic, message, field: field, hint: hint)
     }
+
+    /// Layers offer an `engine` choice; only Caffe's default and CAFFE run here (no GPU).
+    /// `requested` is whether the file asks for the CUDNN engine.
+    public static func rejectCUDNN(_ requested: Bool, field: String) throws {
+        if requested {
+            throw invalid(field, "the CUDNN engine is not available on the CPU", hint: "remove 'engine: CUDNN'")
+        }
+    }
 }

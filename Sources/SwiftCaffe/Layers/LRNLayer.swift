@@ -45,10 +45,7 @@ public final class LRNLayer: Layer {
                 "local_size must be a positive odd number (got \(p.localSize))",
                 hint: "the window is centred on each channel, so it needs an odd size such as 5")
         }
-        if p.hasEngine, p.engine == .cudnn {
-            throw SwiftCaffeError.invalid("lrn_param.engine", "the CUDNN engine is not available on the CPU",
-                                          hint: "remove 'engine: CUDNN'")
-        }
+        try SwiftCaffeError.rejectCUDNN(p.hasEngine && p.engine == .cudnn, field: "lrn_param.engine")
         try super.init(param: param)
     }
 

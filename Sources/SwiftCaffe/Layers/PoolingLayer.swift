@@ -91,9 +91,7 @@ public final class PoolingLayer: Layer {
                 "STOCHASTIC pooling is not implemented on the CPU (Caffe's CPU code has none either)",
                 hint: "use 'pool: MAX' or 'pool: AVE'")
         }
-        if p.hasEngine, p.engine == .cudnn {
-            throw SwiftCaffeError.invalid(field + "engine", "the CUDNN engine is not available on the CPU")
-        }
+        try SwiftCaffeError.rejectCUDNN(p.hasEngine && p.engine == .cudnn, field: field + "engine")
         try super.init(param: param)
     }
 

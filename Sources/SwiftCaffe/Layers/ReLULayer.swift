@@ -12,10 +12,7 @@ public final class ReLULayer: Layer {
 
     public required init(param: Caffe_LayerParameter) throws {
         negativeSlope = param.reluParam.negativeSlope
-        if param.reluParam.hasEngine, param.reluParam.engine == .cudnn {
-            throw SwiftCaffeError.invalid("relu_param.engine", "the CUDNN engine is not available on the CPU",
-                                          hint: "remove 'engine: CUDNN'")
-        }
+        try SwiftCaffeError.rejectCUDNN(param.reluParam.hasEngine && param.reluParam.engine == .cudnn, field: "relu_param.engine")
         try super.init(param: param)
     }
 

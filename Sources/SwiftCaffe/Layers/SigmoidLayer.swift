@@ -10,10 +10,7 @@ import CaffeProto
 /// bottom and top: any shape, the same.
 public final class SigmoidLayer: Layer {
     public required init(param: Caffe_LayerParameter) throws {
-        if param.sigmoidParam.hasEngine, param.sigmoidParam.engine == .cudnn {
-            throw SwiftCaffeError.invalid("sigmoid_param.engine", "the CUDNN engine is not available on the CPU",
-                                          hint: "remove 'engine: CUDNN'")
-        }
+        try SwiftCaffeError.rejectCUDNN(param.sigmoidParam.hasEngine && param.sigmoidParam.engine == .cudnn, field: "sigmoid_param.engine")
         try super.init(param: param)
     }
 

@@ -10,10 +10,7 @@ import CaffeProto
 /// bottom and top: any shape, the same.
 public final class TanHLayer: Layer {
     public required init(param: Caffe_LayerParameter) throws {
-        if param.tanhParam.hasEngine, param.tanhParam.engine == .cudnn {
-            throw SwiftCaffeError.invalid("tanh_param.engine", "the CUDNN engine is not available on the CPU",
-                                          hint: "remove 'engine: CUDNN'")
-        }
+        try SwiftCaffeError.rejectCUDNN(param.tanhParam.hasEngine && param.tanhParam.engine == .cudnn, field: "tanh_param.engine")
         try super.init(param: param)
     }
 
