@@ -122,6 +122,15 @@ public nonisolated struct Caffe_BlobProto: Sendable {
   /// Clears the value of `width`. Subsequent reads from it will return its default value.
   public mutating func clearWidth() {self._width = nil}
 
+  /// ---- SwiftCaffe extensions (not in Caffe; Caffe keeps them as unknown fields) ----
+  /// Written by `compute-image-mean --pca` next to the mean image: the eigenvalues
+  /// (3, largest first) and eigenvectors (3 x 3, eigenvector k at [3k, 3k+3)) of
+  /// the covariance of the pixels' 3 channel values, in the data's channel order
+  /// (BGR for images converted as Caffe does). Used by PCA lighting.
+  public var pcaEigenvalue: [Float] = []
+
+  public var pcaEigenvector: [Float] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1757,6 +1766,17 @@ public nonisolated struct Caffe_TransformationParameter: Sendable {
   /// Clears the value of `pcaLightingStd`. Subsequent reads from it will return its default value.
   public mutating func clearPcaLightingStd() {self._pcaLightingStd = nil}
 
+  /// BlobProto file holding pca_eigenvalue / pca_eigenvector (written by
+  /// `compute-image-mean --pca`). Empty: read them from mean_file.
+  public var pcaFile: String {
+    get {_pcaFile ?? String()}
+    set {_pcaFile = newValue}
+  }
+  /// Returns true if `pcaFile` has been explicitly set.
+  public var hasPcaFile: Bool {self._pcaFile != nil}
+  /// Clears the value of `pcaFile`. Subsequent reads from it will return its default value.
+  public mutating func clearPcaFile() {self._pcaFile = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1768,6 +1788,7 @@ public nonisolated struct Caffe_TransformationParameter: Sendable {
   fileprivate var _forceColor: Bool? = nil
   fileprivate var _forceGray: Bool? = nil
   fileprivate var _pcaLightingStd: Float? = nil
+  fileprivate var _pcaFile: String? = nil
 }
 
 /// Settings shared by loss layers.
@@ -5084,7 +5105,7 @@ nonisolated extension Caffe_BlobShape: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Caffe_BlobProto: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BlobProto"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}num\0\u{1}channels\0\u{1}height\0\u{1}width\0\u{1}data\0\u{1}diff\0\u{1}shape\0\u{3}double_data\0\u{3}double_diff\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}num\0\u{1}channels\0\u{1}height\0\u{1}width\0\u{1}data\0\u{1}diff\0\u{1}shape\0\u{3}double_data\0\u{3}double_diff\0\u{4}`\u{f}pca_eigenvalue\0\u{3}pca_eigenvector\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5101,6 +5122,8 @@ nonisolated extension Caffe_BlobProto: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 7: try { try decoder.decodeSingularMessageField(value: &self._shape) }()
       case 8: try { try decoder.decodeRepeatedDoubleField(value: &self.doubleData) }()
       case 9: try { try decoder.decodeRepeatedDoubleField(value: &self.doubleDiff) }()
+      case 1001: try { try decoder.decodeRepeatedFloatField(value: &self.pcaEigenvalue) }()
+      case 1002: try { try decoder.decodeRepeatedFloatField(value: &self.pcaEigenvector) }()
       default: break
       }
     }
@@ -5138,6 +5161,12 @@ nonisolated extension Caffe_BlobProto: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.doubleDiff.isEmpty {
       try visitor.visitPackedDoubleField(value: self.doubleDiff, fieldNumber: 9)
     }
+    if !self.pcaEigenvalue.isEmpty {
+      try visitor.visitPackedFloatField(value: self.pcaEigenvalue, fieldNumber: 1001)
+    }
+    if !self.pcaEigenvector.isEmpty {
+      try visitor.visitPackedFloatField(value: self.pcaEigenvector, fieldNumber: 1002)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -5151,6 +5180,8 @@ nonisolated extension Caffe_BlobProto: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs._channels != rhs._channels {return false}
     if lhs._height != rhs._height {return false}
     if lhs._width != rhs._width {return false}
+    if lhs.pcaEigenvalue != rhs.pcaEigenvalue {return false}
+    if lhs.pcaEigenvector != rhs.pcaEigenvector {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -6564,7 +6595,7 @@ nonisolated extension Caffe_LayerParameter: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Caffe_TransformationParameter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TransformationParameter"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scale\0\u{1}mirror\0\u{3}crop_size\0\u{3}mean_file\0\u{3}mean_value\0\u{3}force_color\0\u{3}force_gray\0\u{4}b\u{f}pca_lighting_std\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scale\0\u{1}mirror\0\u{3}crop_size\0\u{3}mean_file\0\u{3}mean_value\0\u{3}force_color\0\u{3}force_gray\0\u{4}b\u{f}pca_lighting_std\0\u{3}pca_file\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -6580,6 +6611,7 @@ nonisolated extension Caffe_TransformationParameter: SwiftProtobuf.Message, Swif
       case 6: try { try decoder.decodeSingularBoolField(value: &self._forceColor) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self._forceGray) }()
       case 1001: try { try decoder.decodeSingularFloatField(value: &self._pcaLightingStd) }()
+      case 1002: try { try decoder.decodeSingularStringField(value: &self._pcaFile) }()
       default: break
       }
     }
@@ -6614,6 +6646,9 @@ nonisolated extension Caffe_TransformationParameter: SwiftProtobuf.Message, Swif
     try { if let v = self._pcaLightingStd {
       try visitor.visitSingularFloatField(value: v, fieldNumber: 1001)
     } }()
+    try { if let v = self._pcaFile {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1002)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -6626,6 +6661,7 @@ nonisolated extension Caffe_TransformationParameter: SwiftProtobuf.Message, Swif
     if lhs._forceColor != rhs._forceColor {return false}
     if lhs._forceGray != rhs._forceGray {return false}
     if lhs._pcaLightingStd != rhs._pcaLightingStd {return false}
+    if lhs._pcaFile != rhs._pcaFile {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
