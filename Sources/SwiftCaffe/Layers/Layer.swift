@@ -25,6 +25,9 @@ open class Layer {
     public var notes: [String] = []
     /// The net's random numbers (fillers, dropout, data order). Set by the net before `setUp`.
     public var random = RandomSource(seed: 1701)
+    /// True when the net is only described (`swiftcaffe summary`), not run: data
+    /// layers may then assume shapes instead of opening their sources.
+    public internal(set) var inspectOnly = false
 
     public var name: String { param.name }
     public var type: String { param.type }

@@ -9,7 +9,18 @@ public final class RandomSource {
     private var spareNormal: Float?
 
     public init(seed: UInt64) {
-        // SplitMix64 spreads any seed (even 0) over the four words.
+        state = RandomSource.expand(seed)
+    }
+
+    /// Starts the sequence of `seed` again, as a new `RandomSource(seed:)` would,
+    /// without allocating (the data transformer reseeds once per example).
+    public func reseed(_ seed: UInt64) {
+        state = RandomSource.expand(seed)
+        spareNormal = nil
+    }
+
+    /// SplitMix64 spreads any seed (even 0) over the four words.
+    private static func expand(_ seed: UInt64) -> (UInt64, UInt64, UInt64, UInt64) {
         var x = seed
         func next() -> UInt64 {
             x &+= 0x9E37_79B9_7F4A_7C15
@@ -18,7 +29,7 @@ public final class RandomSource {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        state = (next(), next(), next(), next())
+        return (next(), next(), next(), next())
     }
 
     /// The full state, for snapshots: four words of state, then the spare normal (as bits, or 0 with flag).

@@ -110,6 +110,7 @@ extension NetBuilder {
             let bottomBlobs = bottoms.map { blobs[$0] }
             let topBlobs = tops.map { blobs[$0] }
             layer.random = options.random
+            layer.inspectOnly = options.inspectOnly
             try layer.setUp(bottom: bottomBlobs, top: topBlobs)
             if !options.inspectOnly && options.fillParameters { try layer.fillParameters() }
             try layer.reshape(bottom: bottomBlobs, top: topBlobs)

@@ -1,0 +1,199 @@
+import CaffeProto
+
+/// Turns one stored example (C × H × W bytes or floats) into the net's input
+/// (C × crop × crop floats), with Caffe's DataTransformer semantics:
+///
+///     out[c][h][w] = (in[c][h_off + h][w_off + w'] + lighting[c] − mean) · scale
+///
+/// - crop: `crop_size` > 0 cuts a square; its offset is random in TRAIN and centred
+///   in TEST (rounding down). Without crop the whole image passes.
+/// - mirror: with `mirror: true` each example is flipped left–right with probability
+///   ½ (w' = width − 1 − w), in either phase, as Caffe does — the reference nets turn
+///   it off in their TEST layers.
+/// - mean: `mean_file` (a full-size mean image, cropped at the same offset as the
+///   example) or `mean_value` (one value for all channels, or one per channel).
+/// - scale: multiplies after the mean is subtracted (0.00390625 = 1/256 for MNIST).
+/// - PCA lighting (SwiftCaffe's `pca_lighting_std`, AlexNet paper §4.1): in TRAIN,
+///   α ~ N(0, std²) is drawn per example for each of the 3 principal components and
+///   `255 · Σₖ pₖ αₖ λₖ` is added to every pixel before the mean is subtracted
+///   (λₖ, pₖ: eigenvalues and eigenvectors of the pixels' colour covariance on the
+///   [0, 1] scale, as `compute-image-mean --pca` stores them; 255 brings the shift
+///   back to the stored 0…255 pixel values).
+///
+/// Random choices come from a `RandomSource` the caller reseeds per example, so the
+/// same example number always gets the same crop, flip and lighting — on any thread,
+/// and after resuming from a snapshot.
+public final class DataTransformer {
+    public let param: Caffe_TransformationParameter
+    public let phase: Caffe_Phase
+    /// The mean image (mean_file), if any.
+    public let meanFile: MeanFile?
+    private let meanValues: [Float]
+    /// PCA lighting: standard deviation of α, eigenvalues, eigenvectors (k at [3k, 3k+3)).
+    private let lightingStd: Float
+    private let eigenvalues: [Float]
+    private let eigenvectors: [Float]
+
+    /// `param` is the layer's transform_param. Reads `mean_file` (and `pca_file`) now,
+    /// so a missing or malformed file is reported when the net is built.
+    public init(param: Caffe_TransformationParameter, phase: Caffe_Phase) throws {
+        self.param = param
+        self.phase = phase
+        guard !(param.hasMeanFile && !param.meanValue.isEmpty) else {
+            throw SwiftCaffeError.invalid("transform_param.mean_value",
+                "both mean_file and mean_value are set; Caffe accepts only one",
+                hint: "keep mean_file (per-pixel mean) or mean_value (per-channel), not both")
+        }
+        guard !(param.forceColor && param.forceGray) else {
+            throw SwiftCaffeError.invalid("transform_param.force_gray", "force_color and force_gray are both set")
+        }
+        guard param.scale.isFinite else {
+            throw SwiftCaffeError.invalid("transform_param.scale", "scale must be a finite number")
+        }
+        meanFile = param.hasMeanFile ? try MeanFile(path: param.meanFile) : nil
+        meanValues = param.meanValue
+
+        lightingStd = param.pcaLightingStd
+        guard lightingStd >= 0, lightingStd.isFinite else {
+            throw SwiftCaffeError.invalid("transform_param.pca_lighting_std",
+                                          "pca_lighting_std must be ≥ 0 (got \(lightingStd))")
+        }
+        if lightingStd > 0 {
+            let source: MeanFile
+            if param.hasPcaFile {
+                source = try MeanFile(path: param.pcaFile)
+            } else if let meanFile {
+                source = meanFile
+            } else {
+                throw SwiftCaffeError.invalid("transform_param.pca_lighting_std",
+                    "PCA lighting needs the data's principal components, and neither pca_file nor mean_file is set",
+                    hint: "run 'swiftcaffe compute-image-mean --pca TRAIN_DB mean.binaryproto' and set "
+                        + "pca_file (or mean_file) to it")
+            }
+            guard source.hasPCA else {
+                throw SwiftCaffeError.invalid(param.hasPcaFile ? "transform_param.pca_file" : "transform_param.mean_file",
+                    "'\(source.path)' has no PCA eigenvalues/eigenvectors, which pca_lighting_std needs",
+                    hint: "recreate it with 'swiftcaffe compute-image-mean --pca TRAIN_DB \(source.path)'")
+            }
+            eigenvalues = source.pcaEigenvalues
+            eigenvectors = source.pcaEigenvectors
+        } else {
+            eigenvalues = []
+            eigenvectors = []
+        }
+    }
+
+    /// The output shape (C, H, W) for an input of `channels × height × width`; checks
+    /// that the crop, the mean and the PCA data fit it. `source` names the example.
+    public func outputShape(channels: Int, height: Int, width: Int, source: String) throws -> (Int, Int, Int) {
+        try check(channels: channels, height: height, width: width, source: source)
+        let crop = Int(param.cropSize)
+        return crop > 0 ? (channels, crop, crop) : (channels, height, width)
+    }
+
+    private func check(channels: Int, height: Int, width: Int, source: String) throws {
+        let crop = Int(param.cropSize)
+        if crop > 0 && (height < crop || width < crop) {
+            throw SwiftCaffeError.invalid("transform_param.crop_size",
+                "crop_size \(crop) is larger than \(source) (\(channels)x\(height)x\(width))",
+                hint: "use a crop_size of at most \(min(height, width)), or convert the images larger")
+        }
+        if let mean = meanFile, (mean.channels, mean.height, mean.width) != (channels, height, width) {
+            throw SwiftCaffeError.invalid("transform_param.mean_file",
+                "the mean file '\(mean.path)' is \(mean.channels)x\(mean.height)x\(mean.width) but "
+                    + "\(source) is \(channels)x\(height)x\(width); the mean must have the size of the stored images",
+                hint: "compute the mean of this database with 'swiftcaffe compute-image-mean'")
+        }
+        if !meanValues.isEmpty && meanValues.count != 1 && meanValues.count != channels {
+            throw SwiftCaffeError.invalid("transform_param.mean_value",
+                "\(meanValues.count) mean_value entries for \(source) with \(channels) channels",
+                hint: "give one mean_value for all channels or exactly one per channel")
+        }
+        if lightingStd > 0 && channels != 3 {
+            throw SwiftCaffeError.invalid("transform_param.pca_lighting_std",
+                "PCA lighting works on 3-channel images but \(source) has \(channels) channel(s)")
+        }
+    }
+
+    /// Transforms one example of `channels × height × width` values into `output`
+    /// (`outputShape` floats). `random` must be reseeded for this example by the caller.
+    public func transform<Element>(
+        _ input: UnsafeBufferPointer<Element>, channels: Int, height: Int, width: Int,
+        into output: UnsafeMutablePointer<Float>, random: RandomSource, source: @autoclosure () -> String,
+        toFloat: (Element) -> Float
+    ) throws {
+        guard input.count == channels * height * width else {
+            throw SwiftCaffeError(.io, "\(source()) holds \(input.count) values but its shape "
+                                  + "\(channels)x\(height)x\(width) needs \(channels * height * width)")
+        }
+        try check(channels: channels, height: height, width: width, source: source())
+
+        // Random draws in Caffe's order: mirror, then the crop offsets, then lighting.
+        let mirror = param.mirror && random.nextInt(below: 2) == 1
+        let crop = Int(param.cropSize)
+        var (outHeight, outWidth, hOff, wOff) = (height, width, 0, 0)
+        if crop > 0 {
+            (outHeight, outWidth) = (crop, crop)
+            if phase == .train {
+                hOff = random.nextInt(below: height - crop + 1)
+                wOff = random.nextInt(below: width - crop + 1)
+            } else {
+                hOff = (height - crop) / 2
+                wOff = (width - crop) / 2
+            }
+        }
+        // lighting[c] = 255 · Σₖ eigenvector_k[c] · α_k · λ_k, in TRAIN only.
+        var lighting: (Float, Float, Float) = (0, 0, 0)
+        if lightingStd > 0 && phase == .train {
+            for k in 0..<3 {
+                let weight = 255 * random.normal(mean: 0, std: lightingStd) * eigenvalues[k]
+                lighting.0 += eigenvectors[3 * k] * weight
+                lighting.1 += eigenvectors[3 * k + 1] * weight
+                lighting.2 += eigenvectors[3 * k + 2] * weight
+            }
+        }
+
+        let scale = param.scale
+        let meanImage = meanFile?.values
+        for c in 0..<channels {
+            let shift: Float = lightingStd > 0 ? (c == 0 ? lighting.0 : c == 1 ? lighting.1 : lighting.2) : 0
+            let channelMean: Float = meanValues.isEmpty ? 0 : meanValues[meanValues.count == 1 ? 0 : c]
+            // The mean image is as large as the input: it is read at the crop offset.
+            if let meanImage {
+                for h in 0..<outHeight {
+                    let inRow = (c * height + hOff + h) * width + wOff
+                    let outRow = (c * outHeight + h) * outWidth
+                    for w in 0..<outWidth {
+                        let outIndex = mirror ? outRow + outWidth - 1 - w : outRow + w
+                        output[outIndex] = (toFloat(input[inRow + w]) + shift - meanImage[inRow + w]) * scale
+                    }
+                }
+            } else {
+                for h in 0..<outHeight {
+                    let inRow = (c * height + hOff + h) * width + wOff
+                    let outRow = (c * outHeight + h) * outWidth
+                    for w in 0..<outWidth {
+                        let outIndex = mirror ? outRow + outWidth - 1 - w : outRow + w
+                        output[outIndex] = (toFloat(input[inRow + w]) + shift - channelMean) * scale
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes (Datum.data), as 0...255.
+    public func transform(bytes input: UnsafeBufferPointer<UInt8>, channels: Int, height: Int, width: Int,
+                          into output: UnsafeMutablePointer<Float>, random: RandomSource,
+                          source: @autoclosure () -> String) throws {
+        try transform(input, channels: channels, height: height, width: width, into: output,
+                      random: random, source: source(), toFloat: { Float($0) })
+    }
+
+    /// Floats (Datum.float_data).
+    public func transform(floats input: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int,
+                          into output: UnsafeMutablePointer<Float>, random: RandomSource,
+                          source: @autoclosure () -> String) throws {
+        try transform(input, channels: channels, height: height, width: width, into: output,
+                      random: random, source: source(), toFloat: { $0 })
+    }
+}

@@ -1,0 +1,79 @@
+import CaffeProto
+import Foundation
+
+/// A mean image read from a `.binaryproto` file (a serialized BlobProto, as written by
+/// `compute-image-mean` or Caffe's compute_image_mean), plus the optional PCA data
+/// SwiftCaffe stores beside it for PCA lighting.
+public struct MeanFile: Sendable {
+    /// The path it was read from (for error messages).
+    public let path: String
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    /// channels × height × width values, in the data's channel order.
+    public let values: [Float]
+    /// Eigenvalues of the 3×3 channel covariance, largest first (empty without `--pca`).
+    public let pcaEigenvalues: [Float]
+    /// Eigenvector k at [3k, 3k+3) (empty without `--pca`).
+    public let pcaEigenvectors: [Float]
+
+    public var hasPCA: Bool { pcaEigenvalues.count == 3 && pcaEigenvectors.count == 9 }
+
+    /// Reads and checks `path`. The blob must be one image: 1 × C × H × W (or C × H × W).
+    public init(path: String) throws {
+        self.path = path
+        let bytes: Data
+        do {
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SwiftCaffeError(.io, "cannot read mean file '\(path)': \(error.localizedDescription)",
+                                  hint: "create it with: swiftcaffe compute-image-mean TRAIN_DB \(path)")
+        }
+        let proto: Caffe_BlobProto
+        do {
+            proto = try Caffe_BlobProto(serializedBytes: bytes)
+        } catch {
+            throw SwiftCaffeError(.io, "mean file '\(path)' is not a BlobProto (.binaryproto): \(error)")
+        }
+        var dims: [Int]
+        if proto.hasShape {
+            dims = proto.shape.dim.map { Int($0) }
+        } else {
+            dims = [Int(proto.num), Int(proto.channels), Int(proto.height), Int(proto.width)]
+        }
+        if dims.count == 4 && dims[0] == 1 { dims.removeFirst() }
+        guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else {
+            throw SwiftCaffeError(.io, "mean file '\(path)' holds a blob of shape \(dims) — expected one image "
+                                  + "1 x channels x height x width")
+        }
+        let count = dims[0] * dims[1] * dims[2]
+        let values: [Float]
+        if proto.data.count == count {
+            values = proto.data
+        } else if proto.doubleData.count == count {
+            values = proto.doubleData.map { Float($0) }
+        } else {
+            throw SwiftCaffeError(.io, "mean file '\(path)' has shape \(dims[0])x\(dims[1])x\(dims[2]) but "
+                                  + "\(max(proto.data.count, proto.doubleData.count)) values")
+        }
+        (channels, height, width) = (dims[0], dims[1], dims[2])
+        self.values = values
+        pcaEigenvalues = proto.pcaEigenvalue
+        pcaEigenvectors = proto.pcaEigenvector
+        guard pcaEigenvalues.isEmpty || hasPCA else {
+            throw SwiftCaffeError(.io, "'\(path)' has \(pcaEigenvalues.count) PCA eigenvalues and "
+                                  + "\(pcaEigenvectors.count) eigenvector values; expected 3 and 9",
+                                  hint: "recreate it with: swiftcaffe compute-image-mean --pca TRAIN_DB \(path)")
+        }
+    }
+
+    /// Per-channel averages of the mean image (what `mean_value` would be).
+    public var channelMeans: [Float] {
+        let plane = height * width
+        return (0..<channels).map { c in
+            var sum = 0.0
+            for i in 0..<plane { sum += Double(values[c * plane + i]) }
+            return Float(sum / Double(plane))
+        }
+    }
+}
