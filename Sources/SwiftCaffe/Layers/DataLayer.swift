@@ -1,13 +1,33 @@
 import CaffeProto
+import Foundation
 
-/// Reads Datum records from a database, Caffe's "Data". tops: data N × C × H × W
-/// and optionally label N.
+/// Layers that read a dataset in order and can be put back to a position, so that
+/// resuming from a snapshot continues with the very batches the run would have seen.
+public protocol ResumableDataSource: AnyObject {
+    /// Examples this layer has handed to the net since it started.
+    var examplesConsumed: Int64 { get }
+    /// Examples per forward pass.
+    var examplesPerBatch: Int { get }
+    /// Makes the next forward pass start with example number `position`.
+    func seek(toExample position: Int64) throws
+}
+
+/// Caffe's "Data": reads Datum records from an LMDB, transforms them
+/// (transform_param: crop, mirror, mean, scale, PCA lighting) and outputs
+/// tops data (N × C × H × W) and optionally label (N).
 ///
-/// Reading LMDB arrives with the data pipeline. Until then the layer can describe
-/// its output for `swiftcaffe summary` when the transform names a crop size: it then
-/// assumes a colour (3-channel) image and says so in a note.
-public final class DataLayer: Layer {
+/// The shape comes from the database's first record (decoded, if encoded) and the
+/// crop. A background thread prepares `data_param.prefetch` batches ahead (default 4),
+/// so the solver never waits on reading or decoding. `rand_skip` skips a random
+/// number (below rand_skip) of records at the start, as in Caffe.
+///
+/// For `swiftcaffe summary` (an inspect-only build) a database that does not exist is
+/// not an error: the shape is then assumed from crop_size (3 channels) with a note.
+public final class DataLayer: Layer, ResumableDataSource {
     public let batchSize: Int
+    private var reader: DatumBatchReader?
+    private var prefetcher: BatchPrefetcher?
+    private var nextExample: Int64 = 0
 
     public required init(param: Caffe_LayerParameter) throws {
         batchSize = Int(param.dataParam.batchSize)
@@ -17,24 +37,102 @@ public final class DataLayer: Layer {
         guard !param.dataParam.source.isEmpty else {
             throw SwiftCaffeError.invalid("data_param.source", "source (the database path) is required")
         }
+        if param.dataParam.hasBackend && param.dataParam.backend == .leveldb {
+            throw SwiftCaffeError.invalid("data_param.backend", "LevelDB databases are not supported",
+                                          hint: "convert the data to LMDB and set 'backend: LMDB'")
+        }
         try super.init(param: param)
     }
+
+    deinit { prefetcher?.stop() }
 
     public override var bottomCountRange: ClosedRange<Int> { 0...0 }
     public override var topCountRange: ClosedRange<Int> { 1...2 }
 
-    public override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let transform = param.transformParam
+    public var examplesConsumed: Int64 { nextExample }
+    public var examplesPerBatch: Int { batchSize }
+
+    public override func setUp(bottom: [Blob], top: [Blob]) throws {
         let source = param.dataParam.source
-        guard transform.cropSize > 0 else {
-            throw shapeError("cannot infer the shape of '\(param.top[0])': reading the database '\(source)' "
-                             + "is not supported yet and transform_param has no crop_size")
+        if inspectOnly && !FileManager.default.fileExists(atPath: source) {
+            return  // reshape assumes a shape from crop_size
         }
-        let channels = transform.forceGray ? 1 : 3
-        let crop = Int(transform.cropSize)
-        notes.append("'\(param.top[0])' assumed \(channels)x\(crop)x\(crop) from crop_size "
-                     + "(database '\(source)' not read)")
-        try top[0].reshape([batchSize, channels, crop, crop])
+        let transformer = try DataTransformer(param: param.transformParam, phase: phase)
+        let mode: ImageColorMode = transformer.param.forceColor ? .color : transformer.param.forceGray ? .gray : .native
+        let database = try LMDBDatabase(path: source, mode: .read)
+        // The first record fixes the shape (Caffe's DataLayerSetUp).
+        let cursor = try database.makeCursor()
+        guard let (key, datum) = try cursor.nextDatum() else {
+            throw SwiftCaffeError(.io, "LMDB database '\(source)' is empty", layer: name,
+                                  hint: "convert some data into it with convert-imageset or convert-mnist")
+        }
+        cursor.close()
+        let recordName = "record '\(key)' of '\(source)'"
+        let pixels = try DatumPixels(datum, source: recordName, mode: mode)
+        let shape = try transformer.outputShape(channels: pixels.channels, height: pixels.height,
+                                                width: pixels.width, source: recordName)
+        let randSkip = Int(param.dataParam.randSkip)
+        let skip = randSkip > 0 ? random.nextInt(below: randSkip) : 0
+        reader = DatumBatchReader(database: database, batchSize: batchSize, exampleShape: shape,
+                                  transformer: transformer, decodeMode: mode,
+                                  seed: random.nextUInt64(), skip: skip)
+    }
+
+    public override func reshape(bottom: [Blob], top: [Blob]) throws {
+        if let reader {
+            let (c, h, w) = reader.exampleShape
+            try top[0].reshape([batchSize, c, h, w])
+        } else {
+            // Inspect-only without the database: assume from crop_size.
+            let transform = param.transformParam
+            let source = param.dataParam.source
+            guard transform.cropSize > 0 else {
+                throw shapeError("cannot infer the shape of '\(param.top[0])': the database '\(source)' "
+                                 + "does not exist and transform_param has no crop_size",
+                                 hint: "create the database first (convert-imageset or convert-mnist)")
+            }
+            let channels = transform.forceGray ? 1 : 3
+            let crop = Int(transform.cropSize)
+            notes.append("'\(param.top[0])' assumed \(channels)x\(crop)x\(crop) from crop_size "
+                         + "(database '\(source)' not found)")
+            try top[0].reshape([batchSize, channels, crop, crop])
+        }
         if top.count > 1 { try top[1].reshape([batchSize]) }
+    }
+
+    public override func forward(bottom: [Blob], top: [Blob]) throws {
+        guard let reader else {
+            throw shapeError("the database '\(param.dataParam.source)' was not opened")
+        }
+        if prefetcher == nil {
+            let (c, h, w) = reader.exampleShape
+            try reader.seek(to: nextExample)
+            let depth = param.dataParam.hasPrefetch ? Int(param.dataParam.prefetch) : 4
+            prefetcher = BatchPrefetcher(depth: depth, dataCount: batchSize * c * h * w,
+                                         labelCount: top.count > 1 ? batchSize : 0) { slot in
+                try reader.fill(data: slot.data, labels: slot.labels)
+            }
+        }
+        guard let prefetcher else { return }
+        let slot: BatchPrefetcher.Slot
+        do {
+            slot = try prefetcher.next()
+        } catch var error as SwiftCaffeError {
+            if error.layer == nil { error.layer = name }
+            throw error
+        }
+        defer { prefetcher.release() }
+        // data: N × C × H × W, label: N (copied: the slot goes back to the producer).
+        top[0].data.update(from: slot.data.baseAddress!, count: top[0].count)
+        if top.count > 1 { top[1].data.update(from: slot.labels.baseAddress!, count: top[1].count) }
+        nextExample += Int64(batchSize)
+    }
+
+    public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {}
+
+    public func seek(toExample position: Int64) throws {
+        prefetcher?.stop()
+        prefetcher = nil
+        nextExample = position
     }
 }

@@ -30,7 +30,25 @@ extension Solver {
         state.history = rule.history.map { Caffe_BlobProto($0) }
         state.rngState = Snapshot.encode(random: random)
         if let plateau { state.plateauState = plateau.state }
+        if let reader = dataSources.first { state.dataCursor = reader.examplesConsumed }
         return state
+    }
+
+    /// The train net's dataset readers (Data, ImageData), in layer order.
+    var dataSources: [ResumableDataSource] {
+        net.layers.compactMap { $0 as? ResumableDataSource }
+    }
+
+    /// Puts the train net's readers where the interrupted run had them: `data_cursor`
+    /// examples into the first reader (the others in proportion to their batch sizes),
+    /// or, for a state without it (one written by Caffe), iter × iter_size batches.
+    func restoreDataPosition(_ state: Caffe_SolverState) throws {
+        let sources = dataSources
+        guard let first = sources.first else { return }
+        let batches = state.hasDataCursor
+            ? state.dataCursor / Int64(max(first.examplesPerBatch, 1))
+            : Int64(state.iter) * Int64(max(param.iterSize, 1))
+        for source in sources { try source.seek(toExample: batches * Int64(source.examplesPerBatch)) }
     }
 
     /// Resumes from a `.solverstate` (Caffe's Restore): iteration, current step,
@@ -73,6 +91,7 @@ extension Solver {
             }
         }
         if let plateau, state.hasPlateauState { plateau.restore(state.plateauState) }
+        try restoreDataPosition(state)
         iter = Int(state.iter)
         currentStep = Int(state.currentStep)
         lastSnapshotState = path
