@@ -25,6 +25,10 @@ let package = Package(
         .systemLibrary(name: "CLMDB", path: "Sources/CLMDB"),
         // zlib, for gzipped IDX (MNIST) files (Debian: zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // libjpeg-turbo's TurboJPEG API, JPEG decoding/encoding (Debian: libturbojpeg0-dev).
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+        // libpng, PNG decoding/encoding (Debian: libpng-dev).
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .target(
             name: "SwiftCaffe",
             dependencies: [
@@ -32,6 +36,8 @@ let package = Package(
                 "CBLAS",
                 "CLMDB",
                 "CZlib",
+                "CTurboJPEG",
+                "CPNG",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
