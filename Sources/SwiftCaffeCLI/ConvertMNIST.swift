@@ -37,7 +37,7 @@ struct ConvertMNIST: ParsableCommand {
                 throw SwiftCaffeError(.usage, "unsupported backend '\(backend)': convert-mnist writes only lmdb",
                                       hint: "omit --backend or pass --backend lmdb")
             }
-            let bar = isatty(2) != 0 ? ProgressBar() : nil
+            let bar = ProgressBar.ifTerminal()
             var progress: ((Int, Int) -> Void)?
             if let bar { progress = { done, total in bar.draw(done, total) } }
             let count = try MNISTConverter.convert(
@@ -45,23 +45,5 @@ struct ConvertMNIST: ParsableCommand {
             bar?.finish()
             print("Processed \(count) files.")
         }
-    }
-}
-
-/// A one-line progress bar redrawn on stderr (used only when stderr is a terminal).
-private final class ProgressBar {
-    private var drawn = false
-
-    func draw(_ done: Int, _ total: Int) {
-        let width = 40
-        let filled = total > 0 ? width * done / total : width
-        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-            + "] \(done)/\(total)"
-        FileHandle.standardError.write(Data(line.utf8))
-        drawn = true
-    }
-
-    func finish() {
-        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

@@ -7,7 +7,8 @@ struct SwiftCaffeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftcaffe",
         abstract: "Train, inspect and compare Caffe networks from their prototxt files.",
-        subcommands: [Summary.self, Time.self, Upgrade.self, Train.self, Test.self, ConvertMNIST.self]
+        subcommands: [Summary.self, Time.self, Upgrade.self, Train.self, Test.self, ConvertMNIST.self,
+                      ConvertImageset.self, ComputeImageMean.self]
     )
 }
 
