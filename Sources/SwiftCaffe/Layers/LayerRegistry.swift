@@ -18,6 +18,7 @@ public struct LayerRegistry {
         r.register("Input", InputLayer.self)
         r.register("DummyData", DummyDataLayer.self)
         r.register("Data", DataLayer.self)
+        r.register("ImageData", ImageDataLayer.self)
         // Vision
         r.register("Convolution", ConvolutionLayer.self)
         r.register("Pooling", PoolingLayer.self)
