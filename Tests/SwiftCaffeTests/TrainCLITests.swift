@@ -59,7 +59,10 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(out.contains("Snapshotting to binary proto file snaps/tiny_iter_2.caffemodel"), r.stdout)
         XCTAssertTrue(out.contains("Snapshotting solver state to binary proto file snaps/tiny_iter_2.solverstate"), r.stdout)
         XCTAssertTrue(out.contains("Iteration 4, Testing net (#0)"), r.stdout)
-        XCTAssertEqual(out.last, "Optimization Done.")
+        XCTAssertEqual(out.dropLast().last, "Optimization Done.")
+        // The last line sums the run up: the figures benchmarks/BENCHMARKS.md records.
+        XCTAssertNotNil(out.last?.range(of: #"^Trained 4 iterations in [0-9.]+ s( \([0-9.]+ images/s\))?; peak memory \d+ MB$"#,
+                                         options: .regularExpression), out.last ?? "")
         for line in out where line.hasPrefix("Iteration ") && line.contains("loss = ") {
             XCTAssertNotNil(line.range(of: #"^Iteration \d+, loss = [-0-9.e+]+$"#, options: .regularExpression), line)
         }
