@@ -76,7 +76,7 @@ public final class AccuracyLayer: Layer {
                     if scores[base + c * inner] >= score { better += 1 }
                     c += 1
                 }
-                if let perClass { counts[label] += 1 }
+                if perClass != nil { counts[label] += 1 }
                 if better < topK {
                     hits += 1
                     if let perClass { perClass[label] += 1 }
