@@ -125,8 +125,9 @@ public nonisolated struct Caffe_BlobProto: Sendable {
   /// ---- SwiftCaffe extensions (not in Caffe; Caffe keeps them as unknown fields) ----
   /// Written by `compute-image-mean --pca` next to the mean image: the eigenvalues
   /// (3, largest first) and eigenvectors (3 x 3, eigenvector k at [3k, 3k+3)) of
-  /// the covariance of the pixels' 3 channel values, in the data's channel order
-  /// (BGR for images converted as Caffe does). Used by PCA lighting.
+  /// the covariance of the pixels' 3 channel values on the [0, 1] scale (pixel
+  /// values divided by 255), in the data's channel order (BGR for images
+  /// converted as Caffe does). Used by PCA lighting.
   public var pcaEigenvalue: [Float] = []
 
   public var pcaEigenvector: [Float] = []
@@ -1700,7 +1701,8 @@ public nonisolated struct Caffe_TransformationParameter: Sendable {
   /// Clears the value of `scale`. Subsequent reads from it will return its default value.
   public mutating func clearScale() {self._scale = nil}
 
-  /// Random horizontal flips (training only).
+  /// Random horizontal flips, with probability 1/2, in either phase (as Caffe
+  /// does; nets turn it off in their TEST layers).
   public var mirror: Bool {
     get {_mirror ?? false}
     set {_mirror = newValue}
