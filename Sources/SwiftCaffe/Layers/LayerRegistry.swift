@@ -19,6 +19,7 @@ public struct LayerRegistry {
         r.register("DummyData", DummyDataLayer.self)
         r.register("Data", DataLayer.self)
         r.register("ImageData", ImageDataLayer.self)
+        r.register("MemoryData", MemoryDataLayer.self)
         // Vision
         r.register("Convolution", ConvolutionLayer.self)
         r.register("Pooling", PoolingLayer.self)
