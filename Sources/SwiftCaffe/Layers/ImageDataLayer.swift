@@ -21,8 +21,7 @@ import Foundation
 public final class ImageDataLayer: Layer, ResumableDataSource {
     public let batchSize: Int
     private var reader: ImageListReader?
-    private var prefetcher: BatchPrefetcher?
-    private var nextExample: Int64 = 0
+    private let feed: PrefetchedFeed
 
     public required init(param: Caffe_LayerParameter) throws {
         let image = param.imageDataParam
@@ -49,15 +48,16 @@ public final class ImageDataLayer: Layer, ResumableDataSource {
                 "image_data_param.\(field) is a legacy field that has no effect here",
                 hint: "move it into transform_param { \(field): … }")
         }
+        // Caffe's data_param.prefetch (default 4) serves ImageData too.
+        feed = PrefetchedFeed(batchSize: batchSize,
+                              depth: param.dataParam.hasPrefetch ? Int(param.dataParam.prefetch) : 4)
         try super.init(param: param)
     }
-
-    deinit { prefetcher?.stop() }
 
     public override var bottomCountRange: ClosedRange<Int> { 0...0 }
     public override var topCountRange: ClosedRange<Int> { 1...2 }
 
-    public var examplesConsumed: Int64 { nextExample }
+    public var examplesConsumed: Int64 { feed.nextExample }
     public var examplesPerBatch: Int { batchSize }
 
     public override func setUp(bottom: [Blob], top: [Blob]) throws {
@@ -107,35 +107,16 @@ public final class ImageDataLayer: Layer, ResumableDataSource {
         guard let reader else {
             throw shapeError("the list file '\(param.imageDataParam.source)' was not read")
         }
-        if prefetcher == nil {
-            let (c, h, w) = reader.exampleShape
-            reader.seek(to: nextExample)
-            let depth = param.dataParam.hasPrefetch ? Int(param.dataParam.prefetch) : 4
-            prefetcher = BatchPrefetcher(depth: depth, dataCount: batchSize * c * h * w,
-                                         labelCount: top.count > 1 ? batchSize : 0) { slot in
-                try reader.fill(data: slot.data, labels: slot.labels)
-            }
+        // data: N × C × H × W, label: N.
+        try feed.forward(top: top, layer: name) { position in
+            reader.seek(to: position)
+            return { slot in try reader.fill(data: slot.data, labels: slot.labels) }
         }
-        guard let prefetcher else { return }
-        let slot: BatchPrefetcher.Slot
-        do {
-            slot = try prefetcher.next()
-        } catch var error as SwiftCaffeError {
-            if error.layer == nil { error.layer = name }
-            throw error
-        }
-        defer { prefetcher.release() }
-        // data: N × C × H × W, label: N (copied: the slot goes back to the producer).
-        top[0].data.update(from: slot.data.baseAddress!, count: top[0].count)
-        if top.count > 1 { top[1].data.update(from: slot.labels.baseAddress!, count: top[1].count) }
-        nextExample += Int64(batchSize)
     }
 
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {}
 
     public func seek(toExample position: Int64) throws {
-        prefetcher?.stop()
-        prefetcher = nil
-        nextExample = position
+        feed.seek(to: position)
     }
 }

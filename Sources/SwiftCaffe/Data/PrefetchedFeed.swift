@@ -1,0 +1,50 @@
+/// The consumer side of a prefetching data layer (Data, ImageData): starts a
+/// `BatchPrefetcher` at the layer's current example on the first forward (and after
+/// a seek), copies each ready batch into the tops and counts the examples handed out.
+final class PrefetchedFeed {
+    let batchSize: Int
+    /// Batches prepared ahead (data_param.prefetch).
+    let depth: Int
+    /// Examples handed to the net so far: where the next batch starts.
+    private(set) var nextExample: Int64 = 0
+    private var prefetcher: BatchPrefetcher?
+
+    init(batchSize: Int, depth: Int) {
+        self.batchSize = batchSize
+        self.depth = depth
+    }
+
+    deinit { prefetcher?.stop() }
+
+    /// Copies the next batch into top[0] (N × C × H × W) and, if present, top[1]
+    /// (N labels). `start` is called when no producer runs: it positions the layer's
+    /// reader at the given example and returns what fills one batch (on the producer
+    /// thread). Errors from filling are thrown here, tagged with `layer`.
+    func forward(top: [Blob], layer: String, start: (Int64) throws -> BatchPrefetcher.Fill) throws {
+        if prefetcher == nil {
+            let fill = try start(nextExample)
+            prefetcher = BatchPrefetcher(depth: depth, dataCount: top[0].count,
+                                         labelCount: top.count > 1 ? batchSize : 0, fill: fill)
+        }
+        guard let prefetcher else { return }
+        let slot: BatchPrefetcher.Slot
+        do {
+            slot = try prefetcher.next()
+        } catch var error as SwiftCaffeError {
+            if error.layer == nil { error.layer = layer }
+            throw error
+        }
+        defer { prefetcher.release() }
+        // Copied: the slot goes back to the producer.
+        top[0].data.update(from: slot.data.baseAddress!, count: top[0].count)
+        if top.count > 1 { top[1].data.update(from: slot.labels.baseAddress!, count: top[1].count) }
+        nextExample += Int64(batchSize)
+    }
+
+    /// Makes the next forward start at example `position` (a new producer starts there).
+    func seek(to position: Int64) {
+        prefetcher?.stop()
+        prefetcher = nil
+        nextExample = position
+    }
+}
