@@ -22,12 +22,11 @@ public enum MNISTConverter {
     public static func convert(imagesPath: String, labelsPath: String, databasePath: String,
                                batchSize: Int = defaultBatchSize,
                                progress: ((Int, Int) -> Void)? = nil) throws -> Int {
-        let fm = FileManager.default
         guard !databasePath.isEmpty else {
             throw SwiftCaffeError(.usage, "the database path is empty")
         }
-        if fm.fileExists(atPath: databasePath) {
-            throw existing(databasePath)
+        if FileManager.default.fileExists(atPath: databasePath) {
+            throw PartialDatabase.existing(databasePath)
         }
         let images = try IDXFile.readImages(path: imagesPath)
         let labels = try IDXFile.readLabels(path: labelsPath)
@@ -37,52 +36,25 @@ public enum MNISTConverter {
                 hint: "the image and label files must come from the same set (e.g. train-images with train-labels)")
         }
 
-        let trimmed = databasePath.hasSuffix("/") && databasePath.count > 1
-            ? String(databasePath.reversed().drop { $0 == "/" }.reversed()) : databasePath
-        let partial = trimmed + ".partial-\(getpid())"
-        if fm.fileExists(atPath: partial) { try? fm.removeItem(atPath: partial) }
-
         let total = images.count
-        do {
-            let db = try LMDBDatabase(path: partial, mode: .create)
-            do {
-                var datum = Caffe_Datum()
-                datum.channels = 1
-                datum.height = Int32(images.rows)
-                datum.width = Int32(images.columns)
-                let step = max(1, batchSize)
-                for index in 0..<total {
-                    datum.data = Data(images.image(index))
-                    datum.label = Int32(labels.labels[index])
-                    let value: [UInt8] = try datum.serializedBytes()
-                    try db.put(key: key(index), value: value)
-                    if (index + 1) % step == 0 {
-                        try db.commit()
-                        progress?(index + 1, total)
-                    }
+        try PartialDatabase.write(to: databasePath) { db in
+            var datum = Caffe_Datum()
+            datum.channels = 1
+            datum.height = Int32(images.rows)
+            datum.width = Int32(images.columns)
+            let step = max(1, batchSize)
+            for index in 0..<total {
+                datum.data = Data(images.image(index))
+                datum.label = Int32(labels.labels[index])
+                let value: [UInt8] = try datum.serializedBytes()
+                try db.put(key: key(index), value: value)
+                if (index + 1) % step == 0 {
+                    try db.commit()
+                    progress?(index + 1, total)
                 }
-                try db.commit()
-                try db.close()
-                if total % step != 0 || total == 0 { progress?(total, total) }
-            } catch {
-                try? db.close()
-                throw error
             }
-            if fm.fileExists(atPath: trimmed) {
-                throw existing(databasePath)
-            }
-            guard rename(partial, trimmed) == 0 else {
-                throw SwiftCaffeError(.io, "cannot rename '\(partial)' to '\(trimmed)': \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            try? fm.removeItem(atPath: partial)
-            throw error
-        }
-        let parent = (trimmed as NSString).deletingLastPathComponent
-        let dirFD = open(parent.isEmpty ? "." : parent, O_RDONLY)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)
-            close(dirFD)
+            try db.commit()
+            if total % step != 0 || total == 0 { progress?(total, total) }
         }
         return total
     }
@@ -91,10 +63,5 @@ public enum MNISTConverter {
     public static func key(_ index: Int) -> String {
         let digits = String(index)
         return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
-    }
-
-    private static func existing(_ path: String) -> SwiftCaffeError {
-        SwiftCaffeError(.io, "cannot create database '\(path)': it already exists",
-                        hint: "delete it first (rm -r '\(path)') to rebuild it")
     }
 }

@@ -1,0 +1,48 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes an LMDB under a temporary sibling name "DB.partial-<pid>" and renames it to
+/// DB only when everything is committed, so a failed or interrupted conversion never
+/// leaves a half-written database that looks complete.
+enum PartialDatabase {
+    static func write(to databasePath: String, _ body: (LMDBDatabase) throws -> Void) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: databasePath) { throw existing(databasePath) }
+        let trimmed = databasePath.hasSuffix("/") && databasePath.count > 1
+            ? String(databasePath.reversed().drop { $0 == "/" }.reversed()) : databasePath
+        let partial = trimmed + ".partial-\(getpid())"
+        if fm.fileExists(atPath: partial) { try? fm.removeItem(atPath: partial) }
+        do {
+            let db = try LMDBDatabase(path: partial, mode: .create)
+            do {
+                try body(db)
+                try db.close()
+            } catch {
+                try? db.close()
+                throw error
+            }
+            if fm.fileExists(atPath: trimmed) { throw existing(databasePath) }
+            guard rename(partial, trimmed) == 0 else {
+                throw SwiftCaffeError(.io, "cannot rename '\(partial)' to '\(trimmed)': \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? fm.removeItem(atPath: partial)
+            throw error
+        }
+        let parent = (trimmed as NSString).deletingLastPathComponent
+        let dirFD = open(parent.isEmpty ? "." : parent, O_RDONLY)
+        if dirFD >= 0 {
+            _ = fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    static func existing(_ path: String) -> SwiftCaffeError {
+        SwiftCaffeError(.io, "cannot create database '\(path)': it already exists",
+                        hint: "delete it first (rm -r '\(path)') to rebuild it")
+    }
+}
