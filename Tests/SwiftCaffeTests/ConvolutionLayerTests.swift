@@ -149,50 +149,6 @@ final class ConvolutionLayerTests: XCTestCase {
         XCTAssertEqual(input.diffArray, [1, 2, 0, 3, 4, 0, 0, 0, 0])
     }
 
-    func testImagesBatchedAcrossChunksEqualImageByImage() throws {
-        // 16 × 32 × 32 input, 3 × 3 kernel, pad 1, group 2: 144 · 1024 column floats per
-        // image, so the 4 MiB column budget takes 7 images per GEMM and a batch of 10
-        // runs as chunks of 7 and 3. Every image must come out as when run alone, and
-        // the parameter gradients must be the sums of the single images' gradients.
-        let per = ConvolutionLayer.columnBudget / (16 * 9 * 32 * 32)
-        XCTAssertEqual(per, 7)
-        let text = """
-            num_output: 6 kernel_size: 3 pad: 1 group: 2
-            weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 1 }
-            """
-        let batch = LayerTest.blob([10, 16, 32, 32], seed: 5)
-        let (layer, top) = try conv(text, bottoms: [batch])
-        try layer.forward(bottom: [batch], top: top)
-        let topDiff = LayerTest.blob(top[0].shape, seed: 6)
-        top[0].setDiff(topDiff.dataArray)
-        try layer.backward(top: top, propagateDown: [true], bottom: [batch])
-
-        let (single, singleTop) = try conv(text, bottoms: [LayerTest.blob([1, 16, 32, 32], seed: 1)],
-                                           weights: layer.blobs[0].dataArray, bias: layer.blobs[1].dataArray)
-        let (imageSize, outputSize) = (16 * 32 * 32, 6 * 32 * 32)
-        var weightDiff = [Float](repeating: 0, count: layer.blobs[0].count)
-        var biasDiff = [Float](repeating: 0, count: 6)
-        for n in 0..<10 {
-            let image = blob([1, 16, 32, 32], Array(batch.dataArray[(n * imageSize)..<((n + 1) * imageSize)]))
-            try single.forward(bottom: [image], top: singleTop)
-            let want = singleTop[0].dataArray, got = Array(top[0].dataArray[(n * outputSize)..<((n + 1) * outputSize)])
-            XCTAssertEqual(zip(want, got).map { abs($0 - $1) }.max() ?? 1, 0, accuracy: 1e-4, "image \(n)")
-            singleTop[0].setDiff(Array(topDiff.dataArray[(n * outputSize)..<((n + 1) * outputSize)]))
-            single.blobs[0].fillDiff(0)
-            single.blobs[1].fillDiff(0)
-            try single.backward(top: singleTop, propagateDown: [true], bottom: [image])
-            let wantDiff = image.diffArray, gotDiff = Array(batch.diffArray[(n * imageSize)..<((n + 1) * imageSize)])
-            XCTAssertEqual(zip(wantDiff, gotDiff).map { abs($0 - $1) }.max() ?? 1, 0, accuracy: 1e-4, "image \(n)")
-            for (k, v) in single.blobs[0].diffArray.enumerated() { weightDiff[k] += v }
-            for (k, v) in single.blobs[1].diffArray.enumerated() { biasDiff[k] += v }
-        }
-        let scale = weightDiff.map(abs).max() ?? 1
-        XCTAssertEqual(zip(weightDiff, layer.blobs[0].diffArray).map { abs($0 - $1) }.max() ?? 1, 0,
-                       accuracy: 1e-5 * scale)
-        XCTAssertEqual(zip(biasDiff, layer.blobs[1].diffArray).map { abs($0 - $1) }.max() ?? 1, 0,
-                       accuracy: 1e-5 * (biasDiff.map(abs).max() ?? 1))
-    }
-
     // MARK: Gradients
 
     func testGradientOddGeometry() throws {
