@@ -7,18 +7,12 @@ import CaffeProto
 /// weights: num_output × (C/group) × kernel_h × kernel_w; bias: num_output.
 /// Several bottom/top pairs of the same shape may share one set of weights.
 ///
-/// Computed with Caffe's im2col layout and weights, but several images per GEMM:
-/// the columns of a chunk of B images are laid side by side, (C·kh·kw) × (B·H'·W'),
-/// and per group one GEMM  out_g[(Cout/g) × (B·H'·W')] = W_g[(Cout/g) × (C/g·kh·kw)]
-/// · col_g  serves them all (Caffe multiplies one image at a time, shapes such as
-/// 50×500 by 500×64 that leave OpenBLAS far from its peak). The result is scattered
-/// to the N × Cout × H' × W' top with the bias added. Backward, on the top gradient
-/// gathered the same way: bias diff += its row sums; W_g diff += dy_g · col_gᵀ;
-/// bottom diff = col2im(W_gᵀ · dy_g). B is as large as a column buffer of
-/// `columnBudget` floats allows; the buffers are per thread (`ThreadScratch`), not
-/// per layer. 1×1 convolutions with stride 1 and no padding need no im2col: their
-/// input is the column matrix, and they run image by image as in Caffe. Cannot run
-/// in place.
+/// Computed as Caffe does on the CPU: per image, im2col of the input into a column
+/// buffer (C·kh·kw) × (H'·W') (skipped for 1×1, stride 1, pad 0), then per group one
+/// GEMM  top_g[(Cout/g) × (H'·W')] = W_g[(Cout/g) × (C/g·kh·kw)] · col_g, and the bias
+/// added by a rank-1 GEMM against a vector of ones. Backward: bias diff += top diff
+/// summed over positions; W_g diff += top_diff_g · col_gᵀ; bottom diff =
+/// col2im(W_gᵀ · top_diff_g). Cannot run in place.
 public final class ConvolutionLayer: Layer {
     public let numOutput: Int
     public let group: Int
@@ -32,11 +26,10 @@ public final class ConvolutionLayer: Layer {
 
     private let weightFiller: Filler
     private let biasFiller: Filler?
-    /// H'·W' ones, for the bias GEMM and its gradient (1×1 path).
+    /// im2col of one image: (C·kh·kw) × (H'·W'); reused by every image and pass.
+    private let columns = Blob(0)
+    /// H'·W' ones, for the bias GEMM and its gradient.
     private let biasMultiplier = Blob(0)
-    /// Floats of im2col columns one batched GEMM may use (4 MiB): enough for
-    /// whole batches of small images, one image at a time for ImageNet's conv1.
-    static let columnBudget = 1 << 20
 
     public required init(param: Caffe_LayerParameter) throws {
         let p = param.convolutionParam
@@ -120,6 +113,9 @@ public final class ConvolutionLayer: Layer {
             try t.reshape([first.dim(0), numOutput, outputHeight, outputWidth])
         }
         let plane = outputHeight * outputWidth
+        if !geometry.isPointwise {
+            try columns.reshape([inputChannels * geometry.kernelH * geometry.kernelW, plane])
+        }
         if biasTerm {
             try biasMultiplier.reshape([plane])
             biasMultiplier.fillData(1)
@@ -148,84 +144,40 @@ public final class ConvolutionLayer: Layer {
                      outputImage: numOutput * plane)
     }
 
-    /// Images per batched GEMM: as many as `columnBudget` floats of columns hold.
-    private func imagesPerChunk(_ s: Sizes, num: Int) -> Int {
-        max(1, min(num, Self.columnBudget / max(1, group * s.kernelDim * s.plane)))
-    }
-
-    /// im2col of images first..<first+count of `x` side by side into `columns`:
-    /// row r of image j at columns + r·(count·H'W') + j·H'W'.
-    private func unfold(_ x: UnsafePointer<Float>, first: Int, count: Int, _ s: Sizes,
-                        into columns: UnsafeMutablePointer<Float>) {
-        for j in 0..<count {
-            Im2col.im2col(x + (first + j) * s.inputImage, channels: inputChannels, height: inputHeight,
-                          width: inputWidth, geometry: geometry, columns: columns + j * s.plane,
-                          rowStride: count * s.plane)
-        }
+    /// The column matrix of `image` (C × H × W): the image itself when pointwise.
+    @inline(__always)
+    private func columnsOf(_ image: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        if geometry.isPointwise { return image }
+        let col = columns.data
+        Im2col.im2col(image, channels: inputChannels, height: inputHeight, width: inputWidth,
+                      geometry: geometry, columns: col)
+        return UnsafePointer(col)
     }
 
     public override func forward(bottom: [Blob], top: [Blob]) throws {
         let s = sizes
         let weights = UnsafePointer(blobs[0].data)  // Cout × (C/g) × kh × kw
         let bias = biasTerm ? UnsafePointer(blobs[1].data) : nil
+        let ones = biasTerm ? UnsafePointer(biasMultiplier.data) : nil
         for i in 0..<bottom.count {  // index loops: no generic iterators in the hot path
             let input = bottom[i], output = top[i]
             let num = input.dim(0)
             guard num > 0, s.kernelDim > 0 else { output.fillData(0); continue }
             let x = UnsafePointer(input.data)   // N × C × H × W
             let y = output.data                 // N × Cout × H' × W'
-            if geometry.isPointwise {
-                forwardPointwise(x, y, num: num, s, weights: weights, bias: bias)
-                continue
-            }
-            let chunk = imagesPerChunk(s, num: num)
-            let scratch = ThreadScratch.current
-            let columns = scratch.buffer(.columns, count: group * s.kernelDim * chunk * s.plane)
-            let gathered = scratch.buffer(.gathered, count: numOutput * chunk * s.plane)
-            var first = 0
-            while first < num {
-                let count = min(chunk, num - first), width = count * s.plane
-                unfold(x, first: first, count: count, s, into: columns)  // (C·kh·kw) × width
+            for n in 0..<num {
+                let col = columnsOf(x + n * s.inputImage)
+                let out = y + n * s.outputImage
                 for g in 0..<group {
-                    // gathered_g[(Cout/g) × width] = W_g[(Cout/g) × K] · col_g[K × width]
-                    BLAS.gemm(transposeA: false, transposeB: false, m: s.outPerGroup, n: width, k: s.kernelDim,
-                              alpha: 1, a: weights + g * s.weightOffset, b: columns + g * s.kernelDim * width,
-                              beta: 0, c: gathered + g * s.outPerGroup * width)
+                    BLAS.gemm(transposeA: false, transposeB: false, m: s.outPerGroup, n: s.plane, k: s.kernelDim,
+                              alpha: 1, a: weights + g * s.weightOffset, b: col + g * s.columnOffset,
+                              beta: 0, c: out + g * s.outputOffset)
                 }
-                // y[first + j][c][p] = gathered[c][j·H'W' + p] + bias[c]
-                for j in 0..<count {
-                    let image = y + (first + j) * s.outputImage
-                    for c in 0..<numOutput {
-                        let source = gathered + c * width + j * s.plane, target = image + c * s.plane
-                        if let bias {
-                            let b = bias[c]
-                            for p in 0..<s.plane { target[p] = source[p] + b }
-                        } else {
-                            target.update(from: source, count: s.plane)
-                        }
-                    }
+                if let bias, let ones {
+                    // out[Cout × H'W'] += bias[Cout × 1] · ones[1 × H'W']
+                    BLAS.gemm(transposeA: false, transposeB: false, m: numOutput, n: s.plane, k: 1,
+                              alpha: 1, a: bias, b: ones, beta: 1, c: out)
                 }
-                first += count
-            }
-        }
-    }
-
-    /// 1×1, stride 1, no padding: each image (C × H'W') is its own column matrix.
-    private func forwardPointwise(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, num: Int, _ s: Sizes,
-                                  weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
-        let ones = UnsafePointer(biasMultiplier.data)
-        for n in 0..<num {
-            let col = x + n * s.inputImage
-            let out = y + n * s.outputImage
-            for g in 0..<group {
-                BLAS.gemm(transposeA: false, transposeB: false, m: s.outPerGroup, n: s.plane, k: s.kernelDim,
-                          alpha: 1, a: weights + g * s.weightOffset, b: col + g * s.columnOffset,
-                          beta: 0, c: out + g * s.outputOffset)
-            }
-            if let bias {
-                // out[Cout × H'W'] += bias[Cout × 1] · ones[1 × H'W']
-                BLAS.gemm(transposeA: false, transposeB: false, m: numOutput, n: s.plane, k: 1,
-                          alpha: 1, a: bias, b: ones, beta: 1, c: out)
             }
         }
     }
@@ -240,90 +192,44 @@ public final class ConvolutionLayer: Layer {
             let num = input.dim(0)
             let down = i < propagateDown.count && propagateDown[i]
             if down && !geometry.isPointwise { input.fillDiff(0) }  // col2im adds into it
-            guard num > 0, s.kernelDim > 0, weightGrad || biasGrad || down else { continue }
+            guard num > 0, s.kernelDim > 0 else { continue }
             let dy = UnsafePointer(output.diff)  // N × Cout × H' × W'
+            if biasGrad {
+                // bias diff[Cout] += dy_n[Cout × H'W'] · ones[H'W']
+                let biasDiff = blobs[1].diff, ones = UnsafePointer(biasMultiplier.data)
+                for n in 0..<num {
+                    BLAS.gemv(transposeA: false, m: numOutput, n: s.plane, alpha: 1, a: dy + n * s.outputImage,
+                              x: ones, beta: 1, y: biasDiff)
+                }
+            }
+            guard weightGrad || down else { continue }
             let x = UnsafePointer(input.data)
             let dx = input.diff
-            if geometry.isPointwise {
-                backwardPointwise(dy: dy, x: x, dx: down ? dx : nil, num: num, s, weights: weights,
-                                  weightGrad: weightGrad, biasGrad: biasGrad)
-                continue
-            }
-            let chunk = imagesPerChunk(s, num: num)
-            let scratch = ThreadScratch.current
-            let columns = scratch.buffer(.columns, count: group * s.kernelDim * chunk * s.plane)
-            let gathered = scratch.buffer(.gathered, count: numOutput * chunk * s.plane)
-            let ones = scratch.buffer(.ones, count: chunk * s.plane)
-            var first = 0
-            while first < num {
-                let count = min(chunk, num - first), width = count * s.plane
-                // gathered[c][j·H'W' + p] = dy[first + j][c][p]: Cout × width
-                for j in 0..<count {
-                    for c in 0..<numOutput {
-                        (gathered + c * width + j * s.plane)
-                            .update(from: dy + (first + j) * s.outputImage + c * s.plane, count: s.plane)
-                    }
-                }
-                if biasGrad {
-                    // bias diff[Cout] += gathered[Cout × width] · ones[width]
-                    BLAS.gemv(transposeA: false, m: numOutput, n: width, alpha: 1, a: gathered,
-                              x: ones, beta: 1, y: blobs[1].diff)
-                }
+            for n in 0..<num {
+                let topDiff = dy + n * s.outputImage
                 if weightGrad {
-                    // W_g diff[(Cout/g) × K] += dy_g[(Cout/g) × width] · col_gᵀ[width × K]
-                    unfold(x, first: first, count: count, s, into: columns)
+                    // W_g diff[(Cout/g) × K] += dy_g[(Cout/g) × H'W'] · col_gᵀ[H'W' × K]
+                    let col = columnsOf(x + n * s.inputImage)
                     let weightDiff = blobs[0].diff
                     for g in 0..<group {
                         BLAS.gemm(transposeA: false, transposeB: true, m: s.outPerGroup, n: s.kernelDim,
-                                  k: width, alpha: 1, a: gathered + g * s.outPerGroup * width,
-                                  b: columns + g * s.kernelDim * width, beta: 1, c: weightDiff + g * s.weightOffset)
+                                  k: s.plane, alpha: 1, a: topDiff + g * s.outputOffset,
+                                  b: col + g * s.columnOffset, beta: 1, c: weightDiff + g * s.weightOffset)
                     }
                 }
                 if down {
-                    // col_g[K × width] = W_gᵀ[K × (Cout/g)] · dy_g[(Cout/g) × width], then col2im per image.
+                    // col_g[K × H'W'] = W_gᵀ[K × (Cout/g)] · dy_g[(Cout/g) × H'W'], then col2im.
+                    let image = dx + n * s.inputImage
+                    let target = geometry.isPointwise ? image : columns.data
                     for g in 0..<group {
-                        BLAS.gemm(transposeA: true, transposeB: false, m: s.kernelDim, n: width,
+                        BLAS.gemm(transposeA: true, transposeB: false, m: s.kernelDim, n: s.plane,
                                   k: s.outPerGroup, alpha: 1, a: weights + g * s.weightOffset,
-                                  b: gathered + g * s.outPerGroup * width, beta: 0,
-                                  c: columns + g * s.kernelDim * width)
+                                  b: topDiff + g * s.outputOffset, beta: 0, c: target + g * s.columnOffset)
                     }
-                    for j in 0..<count {
-                        Im2col.col2im(columns + j * s.plane, channels: inputChannels, height: inputHeight,
-                                      width: inputWidth, geometry: geometry, image: dx + (first + j) * s.inputImage,
-                                      rowStride: width)
+                    if !geometry.isPointwise {
+                        Im2col.col2im(target, channels: inputChannels, height: inputHeight, width: inputWidth,
+                                      geometry: geometry, image: image)
                     }
-                }
-                first += count
-            }
-        }
-    }
-
-    /// Backward of the 1×1 path, image by image as Caffe does.
-    private func backwardPointwise(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                                   num: Int, _ s: Sizes, weights: UnsafePointer<Float>,
-                                   weightGrad: Bool, biasGrad: Bool) {
-        let ones = UnsafePointer(biasMultiplier.data)
-        for n in 0..<num {
-            let topDiff = dy + n * s.outputImage
-            if biasGrad {
-                BLAS.gemv(transposeA: false, m: numOutput, n: s.plane, alpha: 1, a: topDiff,
-                          x: ones, beta: 1, y: blobs[1].diff)
-            }
-            if weightGrad {
-                let col = x + n * s.inputImage
-                let weightDiff = blobs[0].diff
-                for g in 0..<group {
-                    BLAS.gemm(transposeA: false, transposeB: true, m: s.outPerGroup, n: s.kernelDim,
-                              k: s.plane, alpha: 1, a: topDiff + g * s.outputOffset,
-                              b: col + g * s.columnOffset, beta: 1, c: weightDiff + g * s.weightOffset)
-                }
-            }
-            if let dx {
-                let image = dx + n * s.inputImage
-                for g in 0..<group {
-                    BLAS.gemm(transposeA: true, transposeB: false, m: s.kernelDim, n: s.plane,
-                              k: s.outPerGroup, alpha: 1, a: weights + g * s.weightOffset,
-                              b: topDiff + g * s.outputOffset, beta: 0, c: image + g * s.columnOffset)
                 }
             }
         }

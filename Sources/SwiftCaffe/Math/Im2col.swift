@@ -24,21 +24,17 @@ public enum Im2col {
     }
 
     /// Unfolds `image` (channels × height × width) into `columns`
-    /// ((channels·kh·kw) × (H'·W')), overwriting every element of `columns`. Row r of
-    /// the columns starts at `columns + r · rowStride` (default H'·W', dense): a
-    /// larger stride lays several images side by side for one batched GEMM.
+    /// ((channels·kh·kw) × (H'·W')), overwriting every element of `columns`.
     public static func im2col(_ image: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                              geometry g: ConvolutionGeometry, columns: UnsafeMutablePointer<Float>,
-                              rowStride: Int? = nil) {
+                              geometry g: ConvolutionGeometry, columns: UnsafeMutablePointer<Float>) {
         let (outH, outW) = g.outputSize(height: height, width: width)
         guard outH > 0, outW > 0, channels > 0 else { return }
         let plane = outH * outW
-        let stride = rowStride ?? plane
         // One work item per (channel, kernel row): kw column rows each, disjoint outputs.
         Parallel.forEach(channels * g.kernelH, workPerItem: g.kernelW * plane) { item in
             let (c, ki) = item.quotientAndRemainder(dividingBy: g.kernelH)
             let source = image + c * height * width
-            var row = columns + item * g.kernelW * stride  // one column row: H' × W'
+            var row = columns + item * g.kernelW * plane  // one column row: H' × W'
             let rowOffset = ki * g.dilationH - g.padH
             let (r0, r1) = validRange(offset: rowOffset, stride: g.strideH, limit: height, count: outH)
             for kj in 0..<g.kernelW {
@@ -62,7 +58,7 @@ public enum Im2col {
                         for x in 0..<inside { dst[x] = input[x * s] }
                     }
                 }
-                row += stride
+                row += plane
             }
         }
     }
@@ -71,19 +67,16 @@ public enum Im2col {
     /// (channels × height × width), ADDING each column value to the input position it
     /// was read from (values that came from padding are dropped). The caller zeroes
     /// `image` first when it wants the plain col2im of Caffe (which zeroes, then adds).
-    /// `rowStride` as for `im2col`.
     public static func col2im(_ columns: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                              geometry g: ConvolutionGeometry, image: UnsafeMutablePointer<Float>,
-                              rowStride: Int? = nil) {
+                              geometry g: ConvolutionGeometry, image: UnsafeMutablePointer<Float>) {
         let (outH, outW) = g.outputSize(height: height, width: width)
         guard outH > 0, outW > 0, channels > 0 else { return }
         let plane = outH * outW
-        let stride = rowStride ?? plane
         let kernelArea = g.kernelH * g.kernelW
         // Channels write disjoint image planes, so they can run in parallel.
         Parallel.forEach(channels, workPerItem: kernelArea * plane) { c in
             let target = image + c * height * width
-            var row = columns + c * kernelArea * stride
+            var row = columns + c * kernelArea * plane
             for ki in 0..<g.kernelH {
                 let rowOffset = ki * g.dilationH - g.padH
                 let (r0, r1) = validRange(offset: rowOffset, stride: g.strideH, limit: height, count: outH)
@@ -103,7 +96,7 @@ public enum Im2col {
                             }
                         }
                     }
-                    row += stride
+                    row += plane
                 }
             }
         }
