@@ -26,6 +26,8 @@ import CaffeProto
 public final class DataTransformer {
     public let param: Caffe_TransformationParameter
     public let phase: Caffe_Phase
+    /// How encoded images are decoded: force_color, force_gray, or their own channels.
+    public var decodeMode: ImageColorMode { param.forceColor ? .color : param.forceGray ? .gray : .native }
     /// The mean image (mean_file), if any.
     public let meanFile: MeanFile?
     private let meanValues: [Float]

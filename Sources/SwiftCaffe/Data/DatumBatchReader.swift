@@ -62,7 +62,7 @@ final class DatumBatchReader {
                 throw SwiftCaffeError(.io, "LMDB database '\(path)' is empty")
             }
             let source = "record '\(key)' of '\(path)'"  // only built when an error is thrown
-            random.reseed(seed ^ (UInt64(bitPattern: position) &* 0xD1B5_4A32_D192_ED03))
+            random.reseed(forExample: position, layerSeed: seed)
             let output = base + item * stride
             try DatumBatchReader.transform(datum, source: source, transformer: transformer, mode: decodeMode,
                                            expecting: exampleShape, into: output, random: random)

@@ -128,7 +128,7 @@ final class ImageListReader {
                     hint: "give every image one size with image_data_param new_height and new_width, or set "
                         + "transform_param crop_size no larger than the smallest image")
             }
-            random.reseed(seed ^ (UInt64(bitPattern: position) &* 0xD1B5_4A32_D192_ED03))
+            random.reseed(forExample: position, layerSeed: seed)
             try datum.data.withUnsafeBytes { raw in
                 try transformer.transform(bytes: raw.bindMemory(to: UInt8.self), channels: c, height: h, width: w,
                                           into: base + item * stride, random: random, source: "'\(path)'")

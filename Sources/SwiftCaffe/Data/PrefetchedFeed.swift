@@ -1,3 +1,5 @@
+import CaffeProto
+
 /// The consumer side of a prefetching data layer (Data, ImageData): starts a
 /// `BatchPrefetcher` at the layer's current example on the first forward (and after
 /// a seek), copies each ready batch into the tops and counts the examples handed out.
@@ -9,9 +11,10 @@ final class PrefetchedFeed {
     private(set) var nextExample: Int64 = 0
     private var prefetcher: BatchPrefetcher?
 
-    init(batchSize: Int, depth: Int) {
+    /// `dataParam.prefetch` (Caffe's default 4) sets the depth, for ImageData too.
+    init(batchSize: Int, dataParam: Caffe_DataParameter) {
         self.batchSize = batchSize
-        self.depth = depth
+        depth = dataParam.hasPrefetch ? Int(dataParam.prefetch) : 4
     }
 
     deinit { prefetcher?.stop() }

@@ -40,9 +40,7 @@ public final class DataLayer: Layer, ResumableDataSource {
             throw SwiftCaffeError.invalid("data_param.backend", "LevelDB databases are not supported",
                                           hint: "convert the data to LMDB and set 'backend: LMDB'")
         }
-        // Caffe's data_param.prefetch (default 4) serves ImageData too.
-        feed = PrefetchedFeed(batchSize: batchSize,
-                              depth: param.dataParam.hasPrefetch ? Int(param.dataParam.prefetch) : 4)
+        feed = PrefetchedFeed(batchSize: batchSize, dataParam: param.dataParam)
         try super.init(param: param)
     }
 
@@ -58,7 +56,7 @@ public final class DataLayer: Layer, ResumableDataSource {
             return  // reshape assumes a shape from crop_size
         }
         let transformer = try DataTransformer(param: param.transformParam, phase: phase)
-        let mode: ImageColorMode = transformer.param.forceColor ? .color : transformer.param.forceGray ? .gray : .native
+        let mode = transformer.decodeMode
         let database = try LMDBDatabase(path: source, mode: .read)
         // The first record fixes the shape (Caffe's DataLayerSetUp).
         let cursor = try database.makeCursor()

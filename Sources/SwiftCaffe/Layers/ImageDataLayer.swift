@@ -48,9 +48,7 @@ public final class ImageDataLayer: Layer, ResumableDataSource {
                 "image_data_param.\(field) is a legacy field that has no effect here",
                 hint: "move it into transform_param { \(field): … }")
         }
-        // Caffe's data_param.prefetch (default 4) serves ImageData too.
-        feed = PrefetchedFeed(batchSize: batchSize,
-                              depth: param.dataParam.hasPrefetch ? Int(param.dataParam.prefetch) : 4)
+        feed = PrefetchedFeed(batchSize: batchSize, dataParam: param.dataParam)
         try super.init(param: param)
     }
 

@@ -68,12 +68,11 @@ public final class MemoryDataLayer: Layer {
         try checkCount(datums.count)
         let size = exampleShape.channels * exampleShape.height * exampleShape.width
         var newValues = [Float](repeating: 0, count: datums.count * size)
-        let mode: ImageColorMode = transformer.param.forceColor ? .color : transformer.param.forceGray ? .gray : .native
         let seed = random.nextUInt64()
         try newValues.withUnsafeMutableBufferPointer { buffer in
             for (i, datum) in datums.enumerated() {
-                exampleRandom.reseed(seed ^ (UInt64(i) &* 0xD1B5_4A32_D192_ED03))
-                try DatumBatchReader.transform(datum, source: "datum \(i)", transformer: transformer, mode: mode,
+                exampleRandom.reseed(forExample: Int64(i), layerSeed: seed)
+                try DatumBatchReader.transform(datum, source: "datum \(i)", transformer: transformer, mode: transformer.decodeMode,
                                                expecting: exampleShape, into: buffer.baseAddress! + i * size,
                                                random: exampleRandom)
             }

@@ -19,6 +19,13 @@ public final class RandomSource {
         spareNormal = nil
     }
 
+    /// Reseeds for example number `position` of a data layer whose seed is `seed`:
+    /// each example gets its own sequence (crop, flip, lighting), whichever thread
+    /// or batch it is transformed in, and again after resuming.
+    public func reseed(forExample position: Int64, layerSeed seed: UInt64) {
+        reseed(seed ^ (UInt64(bitPattern: position) &* 0xD1B5_4A32_D192_ED03))
+    }
+
     /// SplitMix64 spreads any seed (even 0) over the four words.
     private static func expand(_ seed: UInt64) -> (UInt64, UInt64, UInt64, UInt64) {
         var x = seed
