@@ -87,33 +87,35 @@ public final class DataTransformer {
 
     /// The output shape (C, H, W) for an input of `channels × height × width`; checks
     /// that the crop, the mean and the PCA data fit it. `source` names the example.
-    public func outputShape(channels: Int, height: Int, width: Int, source: String) throws -> (Int, Int, Int) {
-        try check(channels: channels, height: height, width: width, source: source)
+    public func outputShape(channels: Int, height: Int, width: Int,
+                            source: @autoclosure () -> String) throws -> (Int, Int, Int) {
+        try check(channels: channels, height: height, width: width, source: source())
         let crop = Int(param.cropSize)
         return crop > 0 ? (channels, crop, crop) : (channels, height, width)
     }
 
-    private func check(channels: Int, height: Int, width: Int, source: String) throws {
+    private func check(channels: Int, height: Int, width: Int, source: @autoclosure () -> String) throws {
+        // `source` is only built for an error: this runs once per example.
         let crop = Int(param.cropSize)
         if crop > 0 && (height < crop || width < crop) {
             throw SwiftCaffeError.invalid("transform_param.crop_size",
-                "crop_size \(crop) is larger than \(source) (\(channels)x\(height)x\(width))",
+                "crop_size \(crop) is larger than \(source()) (\(channels)x\(height)x\(width))",
                 hint: "use a crop_size of at most \(min(height, width)), or convert the images larger")
         }
         if let mean = meanFile, (mean.channels, mean.height, mean.width) != (channels, height, width) {
             throw SwiftCaffeError.invalid("transform_param.mean_file",
                 "the mean file '\(mean.path)' is \(mean.channels)x\(mean.height)x\(mean.width) but "
-                    + "\(source) is \(channels)x\(height)x\(width); the mean must have the size of the stored images",
+                    + "\(source()) is \(channels)x\(height)x\(width); the mean must have the size of the stored images",
                 hint: "compute the mean of this database with 'swiftcaffe compute-image-mean'")
         }
         if !meanValues.isEmpty && meanValues.count != 1 && meanValues.count != channels {
             throw SwiftCaffeError.invalid("transform_param.mean_value",
-                "\(meanValues.count) mean_value entries for \(source) with \(channels) channels",
+                "\(meanValues.count) mean_value entries for \(source()) with \(channels) channels",
                 hint: "give one mean_value for all channels or exactly one per channel")
         }
         if lightingStd > 0 && channels != 3 {
             throw SwiftCaffeError.invalid("transform_param.pca_lighting_std",
-                "PCA lighting works on 3-channel images but \(source) has \(channels) channel(s)")
+                "PCA lighting works on 3-channel images but \(source()) has \(channels) channel(s)")
         }
     }
 

@@ -61,10 +61,11 @@ final class DatumBatchReader {
             guard let (key, datum) = try cursor.nextDatum(looping: true) else {
                 throw SwiftCaffeError(.io, "LMDB database '\(path)' is empty")
             }
-            let source = "record '\(key)' of '\(path)'"  // only built when an error is thrown
             random.reseed(forExample: position, layerSeed: seed)
             let output = base + item * stride
-            try DatumBatchReader.transform(datum, source: source, transformer: transformer, mode: decodeMode,
+            // The record's name is only built if an error is thrown.
+            try DatumBatchReader.transform(datum, source: "record '\(key)' of '\(path)'",
+                                           transformer: transformer, mode: decodeMode,
                                            expecting: exampleShape, into: output, random: random)
             if !labels.isEmpty { labels[item] = Float(datum.label) }
             position += 1
@@ -72,15 +73,15 @@ final class DatumBatchReader {
     }
 
     /// Checks `datum` against the layer's example shape and transforms it into `output`.
-    static func transform(_ datum: Caffe_Datum, source: String, transformer: DataTransformer, mode: ImageColorMode,
+    static func transform(_ datum: Caffe_Datum, source: @autoclosure () -> String, transformer: DataTransformer, mode: ImageColorMode,
                           expecting shape: (Int, Int, Int), into output: UnsafeMutablePointer<Float>,
                           random: RandomSource) throws {
-        let pixels = try DatumPixels(datum, source: source, mode: mode)
+        let pixels = try DatumPixels(datum, source: source(), mode: mode)
         let out = try transformer.outputShape(channels: pixels.channels, height: pixels.height,
-                                              width: pixels.width, source: source)
+                                              width: pixels.width, source: source())
         guard out == shape else {
             throw SwiftCaffeError(.io,
-                "\(source) is \(pixels.channels)x\(pixels.height)x\(pixels.width), which gives a "
+                "\(source()) is \(pixels.channels)x\(pixels.height)x\(pixels.width), which gives a "
                     + "\(out.0)x\(out.1)x\(out.2) example, but the layer's examples are "
                     + "\(shape.0)x\(shape.1)x\(shape.2) (from the database's first record)",
                 hint: "all records must have one size (convert with --resize_height/--resize_width "
@@ -89,10 +90,10 @@ final class DatumBatchReader {
         try pixels.withValues { bytes, floats in
             if let bytes {
                 try transformer.transform(bytes: bytes, channels: pixels.channels, height: pixels.height,
-                                          width: pixels.width, into: output, random: random, source: source)
+                                          width: pixels.width, into: output, random: random, source: source())
             } else if let floats {
                 try transformer.transform(floats: floats, channels: pixels.channels, height: pixels.height,
-                                          width: pixels.width, into: output, random: random, source: source)
+                                          width: pixels.width, into: output, random: random, source: source())
             }
         }
     }
@@ -106,13 +107,13 @@ struct DatumPixels {
     private let datum: Caffe_Datum
     private let decoded: [UInt8]?
 
-    init(_ datum: Caffe_Datum, source: String, mode: ImageColorMode) throws {
+    init(_ datum: Caffe_Datum, source: @autoclosure () -> String, mode: ImageColorMode) throws {
         self.datum = datum
         if datum.encoded {
             guard !datum.data.isEmpty else {
-                throw SwiftCaffeError(.io, "\(source) is marked encoded but holds no image data")
+                throw SwiftCaffeError(.io, "\(source()) is marked encoded but holds no image data")
             }
-            let image = try datum.data.withUnsafeBytes { try ImageCodec.decode($0, mode: mode, source: source) }
+            let image = try datum.data.withUnsafeBytes { try ImageCodec.decode($0, mode: mode, source: source()) }
             (channels, height, width) = (image.channels, image.height, image.width)
             decoded = image.pixels
         } else {
@@ -120,7 +121,7 @@ struct DatumPixels {
                 try datum.validate()
             } catch var error as SwiftCaffeError {
                 // validate() calls the record "Datum"; say which one.
-                if error.message.hasPrefix("Datum") { error.message = source + error.message.dropFirst(5) }
+                if error.message.hasPrefix("Datum") { error.message = source() + error.message.dropFirst(5) }
                 throw error
             }
             (channels, height, width) = (Int(datum.channels), Int(datum.height), Int(datum.width))
