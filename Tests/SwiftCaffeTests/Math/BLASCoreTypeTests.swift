@@ -33,7 +33,7 @@ final class BLASCoreTypeTests: XCTestCase {
         guard BLASCoreType.better(than: "Prescott", cpuFlags: flags) != nil else {
             throw XCTSkip("this CPU has no AVX2: OpenBLAS's legacy kernels are the right choice")
         }
-        let r = try CLITests.run(["--version"], in: try TestSupport.temporaryDirectory(self))
+        let r = try SwiftCaffeExecutable.run(["--version"], in: try TestSupport.temporaryDirectory(self))
         XCTAssertEqual(r.status, 0, r.stderr)
         // "SwiftCaffe 0.1.0-dev (OpenBLAS kernels: SkylakeX)"
         let core = try XCTUnwrap(r.stdout.split(separator: ":").last).trimmingCharacters(in: CharacterSet(charactersIn: " )\n"))

@@ -175,8 +175,7 @@ final class PrototxtTests: XCTestCase {
     }
 
     func testLoadReadsFileAndFixtureNetsDecode() throws {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/caffe")
+        let fixtures = TestSupport.caffeFixtures
         let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []
         var decoded = 0
         for name in names.sorted() {

@@ -5,7 +5,8 @@ import XCTest
 
 /// Paths and helpers shared by the tests.
 enum TestSupport {
-    static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    /// Tests/SwiftCaffeTests (this file is in its Support/ folder).
+    static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     static let packageRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = testsDirectory.appendingPathComponent("Fixtures")
     static let caffeFixtures = fixtures.appendingPathComponent("caffe")

@@ -9,11 +9,10 @@ final class LegacyUpgradeTests: XCTestCase {
 
     // MARK: - Helpers
 
-    private static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    private static let projectRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+    private static let projectRoot = TestSupport.packageRoot
 
     private func fixture(_ name: String) throws -> String {
-        let url = Self.testsDirectory.appendingPathComponent("Fixtures/legacy/\(name)")
+        let url = TestSupport.fixtures.appendingPathComponent("legacy/\(name)")
         return try String(contentsOf: url, encoding: .utf8)
     }
 

@@ -130,7 +130,7 @@ final class ConvertMNISTTests: XCTestCase {
 
     // MARK: The command line
 
-    private func run(_ arguments: [String]) throws -> CLITests.Result { try CLITests.run(arguments) }
+    private func run(_ arguments: [String]) throws -> SwiftCaffeExecutable.Result { try SwiftCaffeExecutable.run(arguments) }
 
     func testCommandLineEndToEnd() throws {
         let dir = try TestSupport.temporaryDirectory(self)

@@ -3,48 +3,7 @@ import XCTest
 
 /// The `swiftcaffe` executable end to end: output, exit status, error text.
 final class CLITests: XCTestCase {
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    /// The executable sits next to the test bundle in the build folder.
-    static var executable: URL {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle(for: CLITests.self).bundleURL,
-            Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent(),
-        ].map { $0.appendingPathComponent("swiftcaffe") }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
-    }
-
-    /// Runs `swiftcaffe` with `arguments` in `directory` (the package root by default);
-    /// other test files use it too. Standard error is drained on another thread so that
-    /// neither pipe can fill up and stall the process.
-    static func run(_ arguments: [String], in directory: URL = TestSupport.packageRoot) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errBytes = Bytes()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errBytes.data = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errBytes.data, as: UTF8.self))
-    }
-
-    final class Bytes: @unchecked Sendable { var data = Data() }
-
-    func run(_ arguments: [String]) throws -> Result { try Self.run(arguments) }
+    func run(_ arguments: [String]) throws -> SwiftCaffeExecutable.Result { try SwiftCaffeExecutable.run(arguments) }
 
     func testSummaryOfBothDeployNets() throws {
         for net in ["bvlc_alexnet", "bvlc_reference_caffenet"] {

@@ -223,22 +223,22 @@ final class ConvertImagesetTests: XCTestCase {
 
     func testCommandLine() throws {
         let f = try makeFixture()
-        let r = try CLITests.run(["convert-imageset", "--shuffle", "--resize_height", "8", "--resize_width=6", "--check_size",
+        let r = try SwiftCaffeExecutable.run(["convert-imageset", "--shuffle", "--resize_height", "8", "--resize_width=6", "--check_size",
                                   f.root.path + "/", f.list, f.db])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "Processed 3 files.\n")
         XCTAssertEqual(try records(f.db).count, 3)
 
         let mean = (f.db as NSString).deletingLastPathComponent + "/mean.binaryproto"
-        let m = try CLITests.run(["compute-image-mean", f.db, mean])
+        let m = try SwiftCaffeExecutable.run(["compute-image-mean", f.db, mean])
         XCTAssertEqual(m.status, 0, m.stderr)
         XCTAssertTrue(m.stdout.hasPrefix("Processed 3 files.\nNumber of channels: 3\nmean_value channel [0]: "), m.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: mean))
 
-        let bad = try CLITests.run(["convert-imageset", "--resize_height", "8", f.root.path, f.list, f.db + "2"])
+        let bad = try SwiftCaffeExecutable.run(["convert-imageset", "--resize_height", "8", f.root.path, f.list, f.db + "2"])
         XCTAssertEqual(bad.status, 64)
         XCTAssertTrue(bad.stderr.contains("--resize_height and --resize_width go together"), bad.stderr)
-        let broken = try CLITests.run(["convert-imageset", f.root.path, f.list + "x", f.db + "3"])
+        let broken = try SwiftCaffeExecutable.run(["convert-imageset", f.root.path, f.list + "x", f.db + "3"])
         XCTAssertEqual(broken.status, 1)
         XCTAssertTrue(broken.stderr.hasPrefix("error: the list file"), broken.stderr)
     }

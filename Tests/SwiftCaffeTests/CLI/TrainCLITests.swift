@@ -5,7 +5,7 @@ import XCTest
 
 /// `swiftcaffe train` and `swiftcaffe test` end to end.
 final class TrainCLITests: XCTestCase {
-    typealias Result = CLITests.Result
+    typealias Result = SwiftCaffeExecutable.Result
     final class Box: @unchecked Sendable { var data = Data() }
 
     var directory: URL!
@@ -32,7 +32,7 @@ final class TrainCLITests: XCTestCase {
 
     func process(_ arguments: [String]) -> (Process, Pipe, Pipe) {
         let process = Process()
-        process.executableURL = CLITests.executable
+        process.executableURL = SwiftCaffeExecutable.executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
@@ -41,7 +41,7 @@ final class TrainCLITests: XCTestCase {
         return (process, out, err)
     }
 
-    func run(_ arguments: [String]) throws -> Result { try CLITests.run(arguments, in: directory) }
+    func run(_ arguments: [String]) throws -> Result { try SwiftCaffeExecutable.run(arguments, in: directory) }
 
     func lines(_ text: String) -> [String] { text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } }
 

@@ -150,14 +150,14 @@ final class ComputeImageMeanTests: XCTestCase {
     func testCommandLinePCA() throws {
         let db = try makeDatabase([TestImages.noise(channels: 3, height: 4, width: 4), TestImages.noise(channels: 3, height: 4, width: 4, seed: 9)])
         let mean = (db as NSString).deletingLastPathComponent + "/m.binaryproto"
-        let r = try CLITests.run(["compute-image-mean", "--pca", db, mean])
+        let r = try SwiftCaffeExecutable.run(["compute-image-mean", "--pca", db, mean])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("pca eigenvalue [2]: "), r.stdout)
         let blob = try Caffe_BlobProto(serializedBytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: mean))))
         XCTAssertEqual(blob.pcaEigenvector.count, 9)
 
         let gray = try makeDatabase([TestImages.noise(channels: 1, height: 2, width: 2)])
-        let bad = try CLITests.run(["compute-image-mean", "--pca", gray, mean + "2"])
+        let bad = try SwiftCaffeExecutable.run(["compute-image-mean", "--pca", gray, mean + "2"])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("--pca needs 3-channel"), bad.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: mean + "2"))
