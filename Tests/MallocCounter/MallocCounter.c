@@ -2,6 +2,8 @@
 #include <stddef.h>
 #include <stdatomic.h>
 #include <errno.h>
+#include <dlfcn.h>
+#include <string.h>
 #include "MallocCounter.h"
 
 extern void *__libc_malloc(size_t size);
@@ -11,22 +13,34 @@ extern void *__libc_memalign(size_t alignment, size_t size);
 extern void __libc_free(void *pointer);
 
 static atomic_long allocations = 0;
+static atomic_long openblasAllocations = 0;
 static atomic_int counting = 0;
 
-static inline void note(void) {
+/// Whether `caller` (a return address) lies in OpenBLAS's shared library. Only asked
+/// while counting; dladdr looks the address up in the loader's tables without allocating.
+static int inOpenBLAS(void *caller) {
+    Dl_info info;
+    if (caller == NULL || dladdr(caller, &info) == 0 || info.dli_fname == NULL) return 0;
+    return strstr(info.dli_fname, "libopenblas") != NULL;
+}
+
+static inline void note(void *caller) {
     if (atomic_load_explicit(&counting, memory_order_relaxed)) {
-        atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+        atomic_long *counter = inOpenBLAS(caller) ? &openblasAllocations : &allocations;
+        atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
     }
 }
 
-void *malloc(size_t size) { note(); return __libc_malloc(size); }
-void *calloc(size_t count, size_t size) { note(); return __libc_calloc(count, size); }
-void *realloc(void *pointer, size_t size) { note(); return __libc_realloc(pointer, size); }
+#define CALLER __builtin_return_address(0)
+
+void *malloc(size_t size) { note(CALLER); return __libc_malloc(size); }
+void *calloc(size_t count, size_t size) { note(CALLER); return __libc_calloc(count, size); }
+void *realloc(void *pointer, size_t size) { note(CALLER); return __libc_realloc(pointer, size); }
 void free(void *pointer) { __libc_free(pointer); }
-void *memalign(size_t alignment, size_t size) { note(); return __libc_memalign(alignment, size); }
-void *aligned_alloc(size_t alignment, size_t size) { note(); return __libc_memalign(alignment, size); }
+void *memalign(size_t alignment, size_t size) { note(CALLER); return __libc_memalign(alignment, size); }
+void *aligned_alloc(size_t alignment, size_t size) { note(CALLER); return __libc_memalign(alignment, size); }
 int posix_memalign(void **result, size_t alignment, size_t size) {
-    note();
+    note(CALLER);
     void *pointer = __libc_memalign(alignment, size);
     if (pointer == NULL) return ENOMEM;
     *result = pointer;
@@ -35,10 +49,15 @@ int posix_memalign(void **result, size_t alignment, size_t size) {
 
 void malloc_counter_start(void) {
     atomic_store(&allocations, 0);
+    atomic_store(&openblasAllocations, 0);
     atomic_store(&counting, 1);
 }
 
 long malloc_counter_stop(void) {
     atomic_store(&counting, 0);
     return atomic_load(&allocations);
+}
+
+long malloc_counter_openblas(void) {
+    return atomic_load(&openblasAllocations);
 }
