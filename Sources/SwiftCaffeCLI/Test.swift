@@ -41,7 +41,7 @@ struct Test: ParsableCommand {
         try reportingErrors {
             let definition = try NetDefinition.load(path: model)
             let net = try NetBuilder.build(definition, options: NetBuildOptions(phase: phase.phase, level: level, stages: stage))
-            let proto = try Snapshot.readWeights(weights)
+            let proto = try Net.readWeights(weights)
             try net.copyTrainedLayers(from: proto, source: "'\(weights)'")
             print("Running for \(iterations) iterations.")
             var lossWeights = Array(repeating: Float(0), count: net.blobs.count)

@@ -119,7 +119,7 @@ struct Train: ParsableCommand {
             } else {
                 for file in weightFiles {
                     logger.info("Finetuning from \(file)")
-                    let proto = try Snapshot.readWeights(file)
+                    let proto = try Net.readWeights(file)
                     try solver.net.copyTrainedLayers(from: proto, source: "'\(file)'")
                     for testNet in solver.testNets { try testNet.copyTrainedLayers(from: proto, source: "'\(file)'") }
                 }

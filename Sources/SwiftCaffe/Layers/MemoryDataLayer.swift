@@ -12,7 +12,7 @@ import CaffeProto
 public final class MemoryDataLayer: Layer {
     public let batchSize: Int
     /// channels × height × width of one example (of the top, after any crop).
-    public let exampleShape: (channels: Int, height: Int, width: Int)
+    public let exampleShape: ExampleShape
     private var values: [Float] = []   // examples × C × H × W
     private var labels: [Float] = []   // examples
     private var position = 0
@@ -27,7 +27,7 @@ public final class MemoryDataLayer: Layer {
                 hint: "memory_data_param { batch_size: N channels: C height: H width: W }")
         }
         batchSize = Int(p.batchSize)
-        exampleShape = (Int(p.channels), Int(p.height), Int(p.width))
+        exampleShape = ExampleShape(channels: Int(p.channels), height: Int(p.height), width: Int(p.width))
         try super.init(param: param)
     }
 
@@ -42,17 +42,17 @@ public final class MemoryDataLayer: Layer {
     }
 
     public override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try top[0].reshape([batchSize, exampleShape.channels, exampleShape.height, exampleShape.width])
+        try top[0].reshape(exampleShape.batch(batchSize))
         if top.count > 1 { try top[1].reshape([batchSize]) }
     }
 
     /// Replaces the examples: `data` holds n × C × H × W values, `labels` n labels.
     /// Like Caffe's Reset, the values are not transformed.
     public func reset(data: [Float], labels: [Float]) throws {
-        let size = exampleShape.channels * exampleShape.height * exampleShape.width
+        let size = exampleShape.count
         guard data.count == labels.count * size else {
             throw shapeError("\(data.count) data values for \(labels.count) labels, but each example has "
-                + "\(exampleShape.channels)x\(exampleShape.height)x\(exampleShape.width) = \(size) values",
+                + "\(exampleShape) = \(size) values",
                 hint: "pass n × \(size) values for n labels")
         }
         try checkCount(labels.count)
@@ -66,15 +66,16 @@ public final class MemoryDataLayer: Layer {
     public func add(datums: [Caffe_Datum]) throws {
         guard let transformer else { throw shapeError("the layer was not set up") }
         try checkCount(datums.count)
-        let size = exampleShape.channels * exampleShape.height * exampleShape.width
+        let size = exampleShape.count
+        let expected = ExpectedExample(shape: exampleShape, origin: "memory_data_param",
+                                       hint: "give Datums that transform_param turns into examples of that size")
         var newValues = [Float](repeating: 0, count: datums.count * size)
         let seed = random.nextUInt64()
         try newValues.withUnsafeMutableBufferPointer { buffer in
             for (i, datum) in datums.enumerated() {
                 exampleRandom.reseed(forExample: Int64(i), layerSeed: seed)
-                try DatumBatchReader.transform(datum, source: "datum \(i)", transformer: transformer, mode: transformer.decodeMode,
-                                               expecting: exampleShape, into: buffer.baseAddress! + i * size,
-                                               random: exampleRandom)
+                try transformer.transform(datum, expecting: expected, into: buffer.baseAddress! + i * size,
+                                          random: exampleRandom, source: "datum \(i)")
             }
         }
         values = newValues
@@ -84,7 +85,7 @@ public final class MemoryDataLayer: Layer {
 
     private func checkCount(_ count: Int) throws {
         guard count > 0, count % batchSize == 0 else {
-            throw parameterError("memory_data_param.batch_size",
+            throw SwiftCaffeError.invalid("memory_data_param.batch_size",
                 "\(count) examples are not a whole number of batches of \(batchSize)",
                 hint: "give a multiple of batch_size examples (Caffe requires the same)")
         }

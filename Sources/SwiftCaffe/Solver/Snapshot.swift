@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 /// Caffe's snapshot files: `<prefix>_iter_<N>.caffemodel` (a binary NetParameter with
-/// every layer's blobs, `Net.toProto()`) and `<prefix>_iter_<N>.solverstate` (a binary
+/// every layer's blobs, `Net.toProto()`; read with `Net.readWeights`) and `<prefix>_iter_<N>.solverstate` (a binary
 /// SolverState: iter, learned_net, history, current_step, plus SwiftCaffe's rng_state
 /// and plateau_state). Both are written atomically (`AtomicFile`), model first, so a
 /// solverstate under its final name always has its complete model next to it.
@@ -55,39 +55,13 @@ public enum Snapshot {
         }
     }
 
-    /// Reads a whole file; a missing or unreadable file is an `.io` error naming it.
-    static func read(_ path: String, what: String) throws -> Data {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw SwiftCaffeError(.io, "\(what) '\(path)' does not exist")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SwiftCaffeError(.io, "cannot read \(what) '\(path)'")
-        }
-        return data
-    }
-
-    /// Reads a binary `.caffemodel` (NetParameter). Errors name the path.
-    public static func readWeights(_ path: String) throws -> Caffe_NetParameter {
-        if path.hasSuffix(".solverstate") {
-            throw SwiftCaffeError(.usage, "'\(path)' is a solver state, not weights",
-                                  hint: "use --snapshot \(path) to resume training from it")
-        }
-        let data = try read(path, what: "weights file")
-        guard !data.isEmpty else { throw SwiftCaffeError(.io, "weights file '\(path)' is empty") }
-        do {
-            return try Caffe_NetParameter(serializedBytes: data)
-        } catch {
-            throw SwiftCaffeError(.io, "weights file '\(path)' is truncated or not a binary .caffemodel (\(error))")
-        }
-    }
-
     /// Reads and decodes a `.solverstate`. Errors name the path.
     public static func readState(_ path: String) throws -> Caffe_SolverState {
         if path.hasSuffix(".caffemodel") {
             throw SwiftCaffeError(.usage, "'\(path)' is a model (weights), not a solver state",
                                   hint: "use --weights \(path) to start training from its weights")
         }
-        let data = try read(path, what: "solver state")
+        let data = try InputFile.read(path, what: "solver state")
         guard !data.isEmpty else { throw SwiftCaffeError(.io, "solver state '\(path)' is empty (truncated?)") }
         let state: Caffe_SolverState
         do {

@@ -76,8 +76,7 @@ extension Solver {
         }
         if state.hasLearnedNet && !state.learnedNet.isEmpty {
             let model = try Snapshot.resolveLearnedNet(state.learnedNet, statePath: path)
-            let weights = try Snapshot.readWeights(model)
-            try net.copyTrainedLayers(from: weights, source: "'\(model)'")
+            try net.copyTrainedLayers(fromFile: model)
         }
         if state.hasRngState {
             guard let words = Snapshot.decodeRandomState(state.rngState) else {

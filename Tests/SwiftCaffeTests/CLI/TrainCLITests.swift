@@ -161,7 +161,7 @@ final class TrainCLITests: XCTestCase {
             XCTAssertNoThrow(try Snapshot.readState(snaps.appendingPathComponent(name).path), name)
         }
         for name in files where name.hasSuffix(".caffemodel") {
-            let model = try Snapshot.readWeights(snaps.appendingPathComponent(name).path)
+            let model = try Net.readWeights(snaps.appendingPathComponent(name).path)
             XCTAssertEqual(model.layer.first { $0.name == "ip1" }?.blobs.count, 2, name)
         }
         let newest = try XCTUnwrap(states().max { iterOf($0) < iterOf($1) })

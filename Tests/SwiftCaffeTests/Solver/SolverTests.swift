@@ -36,7 +36,7 @@ final class SolverTests: XCTestCase {
         let log = try SolverLog(echo: false, record: true)
         let solver = try Solver.make(param: param, random: RandomSource(seed: 1701), log: log)
         XCTAssertEqual(solver.net.state.phase, .train)
-        try solver.net.copyTrainedLayers(from: Snapshot.readWeights(dir.appendingPathComponent("weights.caffemodel").path))
+        try solver.net.copyTrainedLayers(from: Net.readWeights(dir.appendingPathComponent("weights.caffemodel").path))
         let inputs = try Caffe_BlobProtoVector(serializedBytes: Data(contentsOf: dir.appendingPathComponent("inputs.binaryproto")))
         solver.beforeForward = { s in
             try s.net.blob(named: "data")!.copy(from: inputs.blobs[0])
@@ -47,7 +47,7 @@ final class SolverTests: XCTestCase {
             try solver.step(1)
             XCTAssertEqual(solver.iter, k)
             XCTAssertEqual(solver.smoothedLoss, losses[k - 1], accuracy: 1e-5 * losses[k - 1], "loss of step \(k)")
-            let expected = try Snapshot.readWeights(dir.appendingPathComponent("after_\(k).caffemodel").path)
+            let expected = try Net.readWeights(dir.appendingPathComponent("after_\(k).caffemodel").path)
             for layer in expected.layer where !layer.blobs.isEmpty {
                 let ours = try XCTUnwrap(solver.net.layer(named: layer.name))
                 for (j, proto) in layer.blobs.enumerated() {
@@ -74,7 +74,7 @@ final class SolverTests: XCTestCase {
             Self.assertClose(ours.data, theirs.data, "history \(i)")
         }
         let model = try Caffe_NetParameter(serializedBytes: Data(contentsOf: URL(fileURLWithPath: modelPath)))
-        let caffeModel = try Snapshot.readWeights(dir.appendingPathComponent("sgd_iter_3.caffemodel").path)
+        let caffeModel = try Net.readWeights(dir.appendingPathComponent("sgd_iter_3.caffemodel").path)
         XCTAssertEqual(model.layer.map(\.name), caffeModel.layer.map(\.name))
         for (ours, theirs) in zip(model.layer, caffeModel.layer) {
             XCTAssertEqual(ours.blobs.map(\.blobShape), theirs.blobs.map(\.blobShape), ours.name)

@@ -52,31 +52,40 @@ public enum ImageMeanComputer {
         defer { cursor.close() }
 
         var sum: [Double] = []
-        var first: (key: String, shape: [Int])?
+        var first: (key: String, shape: ExampleShape)?
         var count = 0
         var moments = ColorMoments()
         while let (key, datum) = try cursor.nextDatum() {
-            let (shape, values) = try pixels(of: datum, key: key, path: databasePath)
+            let pixels = try ExamplePixels(datum, source: "record '\(key)' in '\(databasePath)'", mode: .native)
+            let shape = pixels.shape
             if let first {
                 guard first.shape == shape else {
                     throw SwiftCaffeError(
-                        .io, "record '\(key)' in '\(databasePath)' is \(describe(shape)) (channels x height x width) "
-                            + "but the first record '\(first.key)' is \(describe(first.shape))",
+                        .io, "record '\(key)' in '\(databasePath)' is \(shape) (channels x height x width) "
+                            + "but the first record '\(first.key)' is \(first.shape)",
                         hint: "a mean image needs images of one size: convert with --resize_height/--resize_width "
                             + "or --shorter_side (and --check_size)")
                 }
             } else {
-                if pca && shape[0] != 3 {
+                if pca && shape.channels != 3 {
                     throw SwiftCaffeError(
                         .io, "--pca needs 3-channel (colour) images, but record '\(key)' in '\(databasePath)' has "
-                            + "\(shape[0]) channel\(shape[0] == 1 ? "" : "s")",
+                            + "\(shape.channels) channel\(shape.channels == 1 ? "" : "s")",
                         hint: "PCA lighting works on colour images; drop --pca for this database")
                 }
                 first = (key, shape)
-                sum = [Double](repeating: 0, count: shape[0] * shape[1] * shape[2])
+                sum = [Double](repeating: 0, count: shape.count)
             }
-            values.add(to: &sum)
-            if pca { values.accumulate(into: &moments, plane: shape[1] * shape[2]) }
+            let plane = shape.height * shape.width
+            try pixels.withValues { bytes, floats in
+                if let bytes {
+                    add(bytes, to: &sum) { Double($0) }
+                    if pca { accumulate(bytes, plane: plane, into: &moments) { Double($0) } }
+                } else if let floats {
+                    add(floats, to: &sum) { Double($0) }
+                    if pca { accumulate(floats, plane: plane, into: &moments) { Double($0) } }
+                }
+            }
             count += 1
             if count % 10_000 == 0 { progress?(count, total) }
         }
@@ -86,16 +95,16 @@ public enum ImageMeanComputer {
         if count % 10_000 != 0 { progress?(count, total) }
 
         var blob = Caffe_BlobProto()
-        let (c, h, w) = (first.shape[0], first.shape[1], first.shape[2])
+        let shape = first.shape
         // Caffe writes the legacy 4-D fields; `shape` is set too for modern readers.
         blob.num = 1
-        blob.channels = Int32(c)
-        blob.height = Int32(h)
-        blob.width = Int32(w)
-        blob.shape.dim = [1, Int64(c), Int64(h), Int64(w)]
+        blob.channels = Int32(shape.channels)
+        blob.height = Int32(shape.height)
+        blob.width = Int32(shape.width)
+        blob.shape.dim = shape.batch(1).map { Int64($0) }
         blob.data = sum.map { Float($0 / Double(count)) }
-        let plane = h * w
-        let channelMeans = (0..<c).map { ch in sum[(ch * plane)..<((ch + 1) * plane)].reduce(0, +) / Double(count * plane) }
+        let plane = shape.height * shape.width
+        let channelMeans = (0..<shape.channels).map { ch in sum[(ch * plane)..<((ch + 1) * plane)].reduce(0, +) / Double(count * plane) }
 
         var result = Result(mean: blob, count: count, channelMeans: channelMeans)
         if pca {
@@ -120,61 +129,25 @@ public enum ImageMeanComputer {
         return result
     }
 
-    private static func describe(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "x") }
-
     // MARK: - Pixels of a record
 
-    /// A record's values: bytes (raw or decoded) or Caffe's float_data.
-    enum Values {
-        case bytes(Data)
-        case floats([Float])
-
-        func add(to sum: inout [Double]) {
-            switch self {
-            case .bytes(let data):
-                data.withUnsafeBytes { raw in
-                    sum.withUnsafeMutableBufferPointer { total in
-                        for i in 0..<min(raw.count, total.count) { total[i] += Double(raw[i]) }
-                    }
-                }
-            case .floats(let values):
-                sum.withUnsafeMutableBufferPointer { total in
-                    for i in 0..<min(values.count, total.count) { total[i] += Double(values[i]) }
-                }
-            }
-        }
-
-        /// Adds each pixel's 3 channel values (planar C×H×W, C = 3) as one sample.
-        func accumulate(into moments: inout ColorMoments, plane: Int) {
-            var image = ColorMoments()
-            switch self {
-            case .bytes(let data):
-                data.withUnsafeBytes { raw in
-                    for i in 0..<plane {
-                        image.add(Double(raw[i]), Double(raw[plane + i]), Double(raw[2 * plane + i]))
-                    }
-                }
-            case .floats(let values):
-                for i in 0..<plane {
-                    image.add(Double(values[i]), Double(values[plane + i]), Double(values[2 * plane + i]))
-                }
-            }
-            // Summing per image first keeps the big totals' rounding error small.
-            moments.merge(image)
+    /// Adds a record's values (bytes or Caffe's float_data) to the running per-pixel sums.
+    private static func add<Element>(_ values: UnsafeBufferPointer<Element>, to sum: inout [Double],
+                                     _ toDouble: (Element) -> Double) {
+        sum.withUnsafeMutableBufferPointer { total in
+            for i in 0..<min(values.count, total.count) { total[i] += toDouble(values[i]) }
         }
     }
 
-    static func pixels(of datum: Caffe_Datum, key: String, path: String) throws -> ([Int], Values) {
-        if datum.encoded {
-            try datum.validate(key: key, path: path)
-            let image = try datum.data.withUnsafeBytes { raw in
-                try ImageCodec.decode(raw, mode: .native, source: "record '\(key)' of '\(path)'")
-            }
-            return ([image.channels, image.height, image.width], .bytes(Data(image.pixels)))
+    /// Adds each pixel's 3 channel values (planar C×H×W, C = 3) as one sample.
+    private static func accumulate<Element>(_ values: UnsafeBufferPointer<Element>, plane: Int,
+                                            into moments: inout ColorMoments, _ toDouble: (Element) -> Double) {
+        var image = ColorMoments()
+        for i in 0..<plane {
+            image.add(toDouble(values[i]), toDouble(values[plane + i]), toDouble(values[2 * plane + i]))
         }
-        try datum.validate(key: key, path: path)
-        let shape = [Int(datum.channels), Int(datum.height), Int(datum.width)]
-        return (shape, datum.data.isEmpty ? .floats(datum.floatData) : .bytes(datum.data))
+        // Summing per image first keeps the big totals' rounding error small.
+        moments.merge(image)
     }
 
     // MARK: - Covariance and its eigenvectors

@@ -41,7 +41,16 @@ enum PartialDatabase {
         }
     }
 
-    static func existing(_ path: String) -> SwiftCaffeError {
+    /// Checks, before any input is read, that a database can be created at `path`: the
+    /// path is given and nothing is there yet (Caffe refuses an existing database too).
+    static func checkCanCreate(_ path: String) throws {
+        guard !path.isEmpty else {
+            throw SwiftCaffeError(.usage, "the database path is empty")
+        }
+        if FileManager.default.fileExists(atPath: path) { throw existing(path) }
+    }
+
+    private static func existing(_ path: String) -> SwiftCaffeError {
         SwiftCaffeError(.io, "cannot create database '\(path)': it already exists",
                         hint: "delete it first (rm -r '\(path)') to rebuild it")
     }

@@ -106,7 +106,7 @@ public enum ImageCodec {
         }
         guard image.height > 0, image.width > 0, image.pixels.count == image.channels * image.height * image.width,
               image.height <= Int(Int32.max), image.width <= Int(Int32.max) else {
-            throw SwiftCaffeError(.io, "cannot encode an image of shape \(image.shapeDescription) "
+            throw SwiftCaffeError(.io, "cannot encode an image of shape \(image.shape) "
                                   + "holding \(image.pixels.count) bytes")
         }
         switch format {
@@ -242,7 +242,7 @@ public enum ImageCodec {
                         Int32((gray ? TJSAMP_GRAY : TJSAMP_420).rawValue), Int32(quality), Int32(TJFLAG_ACCURATEDCT))
         }
         guard rc == 0, let jpeg else {
-            throw SwiftCaffeError(.io, "cannot encode a \(image.shapeDescription) image as JPEG: \(tjMessage(handle))")
+            throw SwiftCaffeError(.io, "cannot encode a \(image.shape) image as JPEG: \(tjMessage(handle))")
         }
         return [UInt8](UnsafeBufferPointer(start: jpeg, count: Int(size)))
     }
@@ -311,7 +311,7 @@ public enum ImageCodec {
             png_image_write_to_memory(&png, nil, &size, 0, src.baseAddress, 0, nil)
         }
         guard measured != 0, size > 0 else {
-            throw SwiftCaffeError(.io, "cannot encode a \(image.shapeDescription) image as PNG: \(pngMessage(&png))")
+            throw SwiftCaffeError(.io, "cannot encode a \(image.shape) image as PNG: \(pngMessage(&png))")
         }
         var out = [UInt8](repeating: 0, count: Int(size))
         let written = source.withUnsafeBytes { src in
@@ -320,7 +320,7 @@ public enum ImageCodec {
             }
         }
         guard written != 0 else {
-            throw SwiftCaffeError(.io, "cannot encode a \(image.shapeDescription) image as PNG: \(pngMessage(&png))")
+            throw SwiftCaffeError(.io, "cannot encode a \(image.shape) image as PNG: \(pngMessage(&png))")
         }
         out.removeLast(out.count - Int(size))
         return out

@@ -20,8 +20,8 @@ public struct Image8: Equatable, Sendable {
                   pixels: [UInt8](repeating: 0, count: max(0, channels * height * width)))
     }
 
-    /// "CxHxW", the way shapes are written in messages.
-    public var shapeDescription: String { "\(channels)x\(height)x\(width)" }
+    /// channels × height × width.
+    public var shape: ExampleShape { ExampleShape(channels: channels, height: height, width: width) }
 
     public subscript(channel: Int, y: Int, x: Int) -> UInt8 {
         get { pixels[(channel * height + y) * width + x] }

@@ -7,10 +7,9 @@ import Foundation
 public struct MeanFile: Sendable {
     /// The path it was read from (for error messages).
     public let path: String
-    public let channels: Int
-    public let height: Int
-    public let width: Int
-    /// channels × height × width values, in the data's channel order.
+    /// The mean image's channels × height × width.
+    public let shape: ExampleShape
+    /// `shape.count` values, in the data's channel order.
     public let values: [Float]
     /// Eigenvalues of the 3×3 channel covariance, largest first (empty without `--pca`).
     public let pcaEigenvalues: [Float]
@@ -46,17 +45,18 @@ public struct MeanFile: Sendable {
             throw SwiftCaffeError(.io, "mean file '\(path)' holds a blob of shape \(dims) — expected one image "
                                   + "1 x channels x height x width")
         }
-        let count = dims[0] * dims[1] * dims[2]
+        let shape = ExampleShape(channels: dims[0], height: dims[1], width: dims[2])
+        let count = shape.count
         let values: [Float]
         if proto.data.count == count {
             values = proto.data
         } else if proto.doubleData.count == count {
             values = proto.doubleData.map { Float($0) }
         } else {
-            throw SwiftCaffeError(.io, "mean file '\(path)' has shape \(dims[0])x\(dims[1])x\(dims[2]) but "
+            throw SwiftCaffeError(.io, "mean file '\(path)' has shape \(shape) but "
                                   + "\(max(proto.data.count, proto.doubleData.count)) values")
         }
-        (channels, height, width) = (dims[0], dims[1], dims[2])
+        self.shape = shape
         self.values = values
         pcaEigenvalues = proto.pcaEigenvalue
         pcaEigenvectors = proto.pcaEigenvector
@@ -69,8 +69,8 @@ public struct MeanFile: Sendable {
 
     /// Per-channel averages of the mean image (what `mean_value` would be).
     public var channelMeans: [Float] {
-        let plane = height * width
-        return (0..<channels).map { c in
+        let plane = shape.height * shape.width
+        return (0..<shape.channels).map { c in
             var sum = 0.0
             for i in 0..<plane { sum += Double(values[c * plane + i]) }
             return Float(sum / Double(plane))

@@ -22,15 +22,14 @@ final class DataTransformerTests: XCTestCase {
     }
 
     private func run(_ t: DataTransformer, seed: UInt64 = 1, _ values: [UInt8]? = nil,
-                     shape: (Int, Int, Int) = (2, 3, 4)) throws -> [Float] {
+                     shape: ExampleShape = ExampleShape(channels: 2, height: 3, width: 4)) throws -> [Float] {
         let values = values ?? input
-        let out = try t.outputShape(channels: shape.0, height: shape.1, width: shape.2, source: "test")
-        var output = [Float](repeating: .nan, count: out.0 * out.1 * out.2)
+        let out = try t.outputShape(of: shape, source: "test")
+        var output = [Float](repeating: .nan, count: out.count)
         let random = RandomSource(seed: seed)
         try values.withUnsafeBufferPointer { bytes in
             try output.withUnsafeMutableBufferPointer { o in
-                try t.transform(bytes: bytes, channels: shape.0, height: shape.1, width: shape.2,
-                                into: o.baseAddress!, random: random, source: "test")
+                try t.transform(bytes: bytes, shape: shape, into: o.baseAddress!, random: random, source: "test")
             }
         }
         return output
@@ -136,7 +135,7 @@ final class DataTransformerTests: XCTestCase {
         let train = try transformer("pca_lighting_std: 0.1 pca_file: '\(path)'", phase: .train)
         var shifts: [Float] = []
         for seed in 0..<400 as Range<UInt64> {
-            let out = try run(train, seed: seed, image, shape: (3, 2, 2))
+            let out = try run(train, seed: seed, image, shape: ExampleShape(channels: 3, height: 2, width: 2))
             let shift = out[0] - 50
             XCTAssertEqual(out, [Float](repeating: 50 + shift, count: 12), accuracy: 1e-3)
             shifts.append(shift)
@@ -149,7 +148,7 @@ final class DataTransformerTests: XCTestCase {
         XCTAssertEqual(mean, 0, accuracy: 1)
         // TEST: no lighting.
         let test = try transformer("pca_lighting_std: 0.1 pca_file: '\(path)'", phase: .test)
-        XCTAssertEqual(try run(test, image, shape: (3, 2, 2)), [Float](repeating: 50, count: 12))
+        XCTAssertEqual(try run(test, image, shape: ExampleShape(channels: 3, height: 2, width: 2)), [Float](repeating: 50, count: 12))
         // A mean file without PCA data is refused with the command that makes one.
         let plain = dir.appendingPathComponent("plain.binaryproto").path
         try writeMean([Float](repeating: 0, count: 12), shape: [1, 3, 2, 2], to: plain)

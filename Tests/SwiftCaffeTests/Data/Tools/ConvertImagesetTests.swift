@@ -129,7 +129,7 @@ final class ConvertImagesetTests: XCTestCase {
         recs = try records(f.db)
         for (_, datum) in recs {
             XCTAssertEqual(ImageCodec.format(of: [UInt8](datum.data)), .jpg)
-            XCTAssertEqual(try ImageCodec.decode([UInt8](datum.data), mode: .native, source: "r").shapeDescription, "3x8x6")
+            XCTAssertEqual(try ImageCodec.decode([UInt8](datum.data), mode: .native, source: "r").shape.description, "3x8x6")
         }
 
         try FileManager.default.removeItem(atPath: f.db)
@@ -178,7 +178,7 @@ final class ConvertImagesetTests: XCTestCase {
             XCTAssertEqual(error?.description.hasPrefix("\(f.list):\(line):1: error: "), true)
             try assertNothingWritten(f)
         }
-        let entries = try ImagesetConverter.parseList("my cat.jpg  -1\n\t\nb.jpg\t7\n", file: "l")
+        let entries = try ImageList.parse("my cat.jpg  -1\n\t\nb.jpg\t7\n", file: "l")
         XCTAssertEqual(entries, [.init(path: "my cat.jpg", label: -1, line: 1), .init(path: "b.jpg", label: 7, line: 3)])
 
         let f = try makeFixture()

@@ -17,7 +17,7 @@ final class ImageCodecTests: XCTestCase {
         let bytes = try ImageCodec.encode(color, format: .jpg)
         XCTAssertEqual(ImageCodec.format(of: bytes), .jpg)
         let decoded = try ImageCodec.decode(bytes, mode: .native, source: "x.jpg")
-        XCTAssertEqual(decoded.shapeDescription, "3x24x32")
+        XCTAssertEqual(decoded.shape.description, "3x24x32")
         XCTAssertLessThan(TestImages.meanAbsoluteError(color, decoded), 2.0)
         XCTAssertNotEqual(decoded, Image8(channels: 3, height: 24, width: 32))
 
@@ -182,16 +182,16 @@ final class ImageCodecTests: XCTestCase {
         XCTAssertEqual(row.resized(height: 1, width: 2).pixels, [15, 40])
         let image = TestImages.noise(channels: 3, height: 5, width: 6)
         XCTAssertEqual(image.resized(height: 5, width: 6), image)
-        XCTAssertEqual(image.resized(height: 10, width: 3).shapeDescription, "3x10x3")
+        XCTAssertEqual(image.resized(height: 10, width: 3).shape.description, "3x10x3")
     }
 
     func testShorterSideAndCenterCrop() {
         let wide = TestImages.gradient(channels: 3, height: 40, width: 60)
-        XCTAssertEqual(wide.resizedShorterSide(20).shapeDescription, "3x20x30")
+        XCTAssertEqual(wide.resizedShorterSide(20).shape.description, "3x20x30")
         let tall = TestImages.gradient(channels: 1, height: 50, width: 20)
-        XCTAssertEqual(tall.resizedShorterSide(10).shapeDescription, "1x25x10")
+        XCTAssertEqual(tall.resizedShorterSide(10).shape.description, "1x25x10")
         XCTAssertEqual(TestImages.gradient(channels: 3, height: 375, width: 500).resizedShorterSide(256)
-            .centerCropped(height: 256, width: 256).shapeDescription, "3x256x256")
+            .centerCropped(height: 256, width: 256).shape.description, "3x256x256")
         XCTAssertEqual(TestImages.gradient(channels: 3, height: 333, width: 500).resizedShorterSide(256).width, 384)
 
         let grid = Image8(channels: 1, height: 4, width: 5, pixels: (0..<20).map { UInt8($0) })

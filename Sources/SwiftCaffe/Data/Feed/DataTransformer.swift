@@ -85,52 +85,52 @@ public final class DataTransformer {
         }
     }
 
-    /// The output shape (C, H, W) for an input of `channels × height × width`; checks
-    /// that the crop, the mean and the PCA data fit it. `source` names the example.
-    public func outputShape(channels: Int, height: Int, width: Int,
-                            source: @autoclosure () -> String) throws -> (Int, Int, Int) {
-        try check(channels: channels, height: height, width: width, source: source())
+    /// The output shape for an input of `input`'s shape; checks that the crop, the mean
+    /// and the PCA data fit it. `source` names the example.
+    public func outputShape(of input: ExampleShape, source: @autoclosure () -> String) throws -> ExampleShape {
+        try check(input, source: source())
         let crop = Int(param.cropSize)
-        return crop > 0 ? (channels, crop, crop) : (channels, height, width)
+        return crop > 0 ? ExampleShape(channels: input.channels, height: crop, width: crop) : input
     }
 
-    private func check(channels: Int, height: Int, width: Int, source: @autoclosure () -> String) throws {
+    private func check(_ input: ExampleShape, source: @autoclosure () -> String) throws {
         // `source` is only built for an error: this runs once per example.
         let crop = Int(param.cropSize)
-        if crop > 0 && (height < crop || width < crop) {
+        if crop > 0 && (input.height < crop || input.width < crop) {
             throw SwiftCaffeError.invalid("transform_param.crop_size",
-                "crop_size \(crop) is larger than \(source()) (\(channels)x\(height)x\(width))",
-                hint: "use a crop_size of at most \(min(height, width)), or convert the images larger")
+                "crop_size \(crop) is larger than \(source()) (\(input))",
+                hint: "use a crop_size of at most \(min(input.height, input.width)), or convert the images larger")
         }
-        if let mean = meanFile, (mean.channels, mean.height, mean.width) != (channels, height, width) {
+        if let mean = meanFile, mean.shape != input {
             throw SwiftCaffeError.invalid("transform_param.mean_file",
-                "the mean file '\(mean.path)' is \(mean.channels)x\(mean.height)x\(mean.width) but "
-                    + "\(source()) is \(channels)x\(height)x\(width); the mean must have the size of the stored images",
+                "the mean file '\(mean.path)' is \(mean.shape) but "
+                    + "\(source()) is \(input); the mean must have the size of the stored images",
                 hint: "compute the mean of this database with 'swiftcaffe compute-image-mean'")
         }
-        if !meanValues.isEmpty && meanValues.count != 1 && meanValues.count != channels {
+        if !meanValues.isEmpty && meanValues.count != 1 && meanValues.count != input.channels {
             throw SwiftCaffeError.invalid("transform_param.mean_value",
-                "\(meanValues.count) mean_value entries for \(source()) with \(channels) channels",
+                "\(meanValues.count) mean_value entries for \(source()) with \(input.channels) channels",
                 hint: "give one mean_value for all channels or exactly one per channel")
         }
-        if lightingStd > 0 && channels != 3 {
+        if lightingStd > 0 && input.channels != 3 {
             throw SwiftCaffeError.invalid("transform_param.pca_lighting_std",
-                "PCA lighting works on 3-channel images but \(source()) has \(channels) channel(s)")
+                "PCA lighting works on 3-channel images but \(source()) has \(input.channels) channel(s)")
         }
     }
 
-    /// Transforms one example of `channels × height × width` values into `output`
-    /// (`outputShape` floats). `random` must be reseeded for this example by the caller.
+    /// Transforms one example of `shape` (C × H × W values) into `output`
+    /// (`outputShape(of: shape)` floats). `random` must be reseeded for this example by the caller.
     public func transform<Element>(
-        _ input: UnsafeBufferPointer<Element>, channels: Int, height: Int, width: Int,
+        _ input: UnsafeBufferPointer<Element>, shape: ExampleShape,
         into output: UnsafeMutablePointer<Float>, random: RandomSource, source: @autoclosure () -> String,
         toFloat: (Element) -> Float
     ) throws {
-        guard input.count == channels * height * width else {
+        guard input.count == shape.count else {
             throw SwiftCaffeError(.io, "\(source()) holds \(input.count) values but its shape "
-                                  + "\(channels)x\(height)x\(width) needs \(channels * height * width)")
+                                  + "\(shape) needs \(shape.count)")
         }
-        try check(channels: channels, height: height, width: width, source: source())
+        try check(shape, source: source())
+        let channels = shape.channels, height = shape.height, width = shape.width
 
         // Random draws in Caffe's order: mirror, then the crop offsets, then lighting.
         let mirror = param.mirror && random.nextInt(below: 2) == 1
@@ -186,18 +186,16 @@ public final class DataTransformer {
     }
 
     /// Bytes (Datum.data), as 0...255.
-    public func transform(bytes input: UnsafeBufferPointer<UInt8>, channels: Int, height: Int, width: Int,
+    public func transform(bytes input: UnsafeBufferPointer<UInt8>, shape: ExampleShape,
                           into output: UnsafeMutablePointer<Float>, random: RandomSource,
                           source: @autoclosure () -> String) throws {
-        try transform(input, channels: channels, height: height, width: width, into: output,
-                      random: random, source: source(), toFloat: { Float($0) })
+        try transform(input, shape: shape, into: output, random: random, source: source(), toFloat: { Float($0) })
     }
 
     /// Floats (Datum.float_data).
-    public func transform(floats input: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int,
+    public func transform(floats input: UnsafeBufferPointer<Float>, shape: ExampleShape,
                           into output: UnsafeMutablePointer<Float>, random: RandomSource,
                           source: @autoclosure () -> String) throws {
-        try transform(input, channels: channels, height: height, width: width, into: output,
-                      random: random, source: source(), toFloat: { $0 })
+        try transform(input, shape: shape, into: output, random: random, source: source(), toFloat: { $0 })
     }
 }

@@ -22,12 +22,7 @@ public enum MNISTConverter {
     public static func convert(imagesPath: String, labelsPath: String, databasePath: String,
                                batchSize: Int = defaultBatchSize,
                                progress: ((Int, Int) -> Void)? = nil) throws -> Int {
-        guard !databasePath.isEmpty else {
-            throw SwiftCaffeError(.usage, "the database path is empty")
-        }
-        if FileManager.default.fileExists(atPath: databasePath) {
-            throw PartialDatabase.existing(databasePath)
-        }
+        try PartialDatabase.checkCanCreate(databasePath)
         let images = try IDXFile.readImages(path: imagesPath)
         let labels = try IDXFile.readLabels(path: labelsPath)
         guard images.count == labels.count else {

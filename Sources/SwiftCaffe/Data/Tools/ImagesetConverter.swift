@@ -39,71 +39,9 @@ public enum ImagesetConverter {
         public init() {}
     }
 
-    /// One line of the list file.
-    public struct Entry: Equatable, Sendable {
-        public var path: String
-        public var label: Int32
-        /// 1-based line number in the list file.
-        public var line: Int
-    }
-
     /// Caffe's record key: "%08d_<path>".
     public static func key(index: Int, path: String) -> String {
         String(format: "%08d", index) + "_" + path
-    }
-
-    // MARK: - The list file
-
-    /// Reads "relative/path label" lines. The label follows the last space or tab, so
-    /// paths may contain spaces (as in newer Caffe); blank lines are skipped.
-    public static func readList(path listPath: String) throws -> [Entry] {
-        guard let data = FileManager.default.contents(atPath: listPath) else {
-            let exists = FileManager.default.fileExists(atPath: listPath)
-            throw SwiftCaffeError(.io, exists ? "cannot read the list file '\(listPath)'"
-                                      : "the list file '\(listPath)' does not exist",
-                                  hint: "the list holds one 'relative/path label' line per image")
-        }
-        return try parseList(String(decoding: data, as: UTF8.self), file: listPath)
-    }
-
-    /// Parses list text; `file` names it in errors.
-    public static func parseList(_ text: String, file: String) throws -> [Entry] {
-        var entries: [Entry] = []
-        var number = 0
-        // "\r\n" is one Character in Swift, so split on every kind of line end.
-        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            number += 1
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)  // also a Windows "\r"
-            if line.isEmpty { continue }
-            let location = SourceLocation(file: file, line: number, column: 1)
-            guard let split = line.lastIndex(where: { $0 == " " || $0 == "\t" }) else {
-                throw SwiftCaffeError(.io, "'\(line)' has no label", location: location,
-                                      hint: "each line is 'relative/path label', the label an integer class index")
-            }
-            let path = line[..<split].trimmingCharacters(in: .whitespaces)
-            let labelText = String(line[line.index(after: split)...])
-            guard let label = Int32(labelText) else {
-                throw SwiftCaffeError(.io, "the label '\(labelText)' of '\(path)' is not an integer",
-                                      location: location,
-                                      hint: "each line is 'relative/path label', the label an integer class index "
-                                          + "after the last space")
-            }
-            entries.append(Entry(path: path, label: label, line: number))
-        }
-        return entries
-    }
-
-    /// Fisher–Yates with SwiftCaffe's generator, so the same seed gives the same order
-    /// on every machine.
-    public static func shuffled(_ entries: [Entry], seed: UInt64) -> [Entry] {
-        var result = entries
-        let random = RandomSource(seed: seed)
-        var i = result.count - 1
-        while i > 0 {
-            result.swapAt(i, random.nextInt(below: i + 1))
-            i -= 1
-        }
-        return result
     }
 
     // MARK: - Converting
@@ -116,16 +54,10 @@ public enum ImagesetConverter {
                                options: Options = Options(),
                                progress: ((Int, Int) -> Void)? = nil) throws -> Int {
         try validate(options)
-        guard !databasePath.isEmpty else {
-            throw SwiftCaffeError(.usage, "the database path is empty")
-        }
-        if FileManager.default.fileExists(atPath: databasePath) {
-            throw PartialDatabase.existing(databasePath)
-        }
-        var entries = try readList(path: listFile)
+        try PartialDatabase.checkCanCreate(databasePath)
+        var entries = try ImageList.read(path: listFile)
         guard !entries.isEmpty else {
-            throw SwiftCaffeError(.io, "the list file '\(listFile)' lists no images",
-                                  hint: "the list holds one 'relative/path label' line per image")
+            throw SwiftCaffeError(.io, "the list file '\(listFile)' lists no images", hint: ImageList.hint)
         }
         var isDirectory: ObjCBool = false
         if !root.isEmpty, !(FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory)
@@ -133,13 +65,13 @@ public enum ImagesetConverter {
             throw SwiftCaffeError(.io, "the image folder '\(root)' does not exist",
                                   hint: "the listed paths are relative to it")
         }
-        if options.shuffle { entries = shuffled(entries, seed: options.shuffleSeed) }
-        let prefix = root.isEmpty || root.hasSuffix("/") ? root : root + "/"
+        if options.shuffle { entries = ImageList.shuffled(entries, seed: options.shuffleSeed) }
+        let prefix = ImageList.prefix(root: root)
 
         let total = entries.count
         let step = max(1, options.batchSize)
         try PartialDatabase.write(to: databasePath) { db in
-            var first: (shape: String, path: String)?
+            var first: (shape: ExampleShape, path: String)?
             for (index, entry) in entries.enumerated() {
                 let (datum, shape) = try makeDatum(entry, prefix: prefix, listFile: listFile, options: options)
                 if options.checkSize {
@@ -147,7 +79,7 @@ public enum ImagesetConverter {
                         throw SwiftCaffeError(
                             .io, "'\(entry.path)' is \(shape) (channels x height x width) but the first image "
                                 + "'\(first.path)' is \(first.shape)",
-                            location: SourceLocation(file: listFile, line: entry.line, column: 1),
+                            location: entry.location(in: listFile),
                             hint: "give every image one size with --resize_height/--resize_width or "
                                 + "--shorter_side, or drop --check_size")
                     }
@@ -185,41 +117,25 @@ public enum ImagesetConverter {
     }
 
     /// Reads, decodes and resizes one image and builds its Datum. Returns the Datum
-    /// and the decoded image's shape "CxHxW".
-    static func makeDatum(_ entry: Entry, prefix: String, listFile: String,
-                          options: Options) throws -> (Caffe_Datum, String) {
-        let location = SourceLocation(file: listFile, line: entry.line, column: 1)
-        let path = prefix + entry.path
-        let bytes: Data
-        do {
-            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw SwiftCaffeError(.io, exists ? "cannot read the image '\(path)'" : "the image '\(path)' does not exist",
-                                  location: location, hint: "fix the path (relative to the image folder) or remove the line")
-        }
-        let mode: ImageColorMode = options.gray ? .gray : .color
+    /// and the decoded (and resized) image's shape.
+    private static func makeDatum(_ entry: ImageList.Entry, prefix: String, listFile: String,
+                          options: Options) throws -> (Caffe_Datum, ExampleShape) {
+        var (path, file, image) = try entry.loadImage(prefix: prefix, listFile: listFile,
+                                                      mode: options.gray ? .gray : .color)
         let resizes = options.shorterSide > 0 || options.resizeHeight > 0
         var datum = Caffe_Datum()
         datum.label = entry.label
-        var image = Image8(channels: 0, height: 0, width: 0)
         var target = ImageCodec.Format.png
-        do {
-            try bytes.withUnsafeBytes { raw in
-                image = try ImageCodec.decode(raw, mode: mode, source: path)
-                if options.encoded {
-                    // Caffe keeps the file as it is when nothing would change it: same
-                    // format, no resize, and the file already has the channels asked for.
-                    let header = try ImageCodec.header(raw, source: path)
-                    target = options.encodeType ?? header.format
-                    if !resizes && header.format == target && header.channels == image.channels {
-                        datum.data = bytes
-                    }
-                }
+        if options.encoded {
+            // Caffe keeps the file as it is when nothing would change it: same format,
+            // no resize, and the file already has the channels asked for.
+            let header = try entry.atLine(in: listFile) {
+                try file.withUnsafeBytes { try ImageCodec.header($0, source: path) }
             }
-        } catch var error as SwiftCaffeError {
-            if error.location == nil { error.location = location }
-            throw error
+            target = options.encodeType ?? header.format
+            if !resizes && header.format == target && header.channels == image.channels {
+                datum.data = file
+            }
         }
         if options.shorterSide > 0 {
             image = image.resizedShorterSide(options.shorterSide)
@@ -239,6 +155,6 @@ public enum ImagesetConverter {
             datum.width = Int32(image.width)
             datum.data = Data(image.pixels)
         }
-        return (datum, image.shapeDescription)
+        return (datum, image.shape)
     }
 }
