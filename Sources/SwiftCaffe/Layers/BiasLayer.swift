@@ -27,7 +27,7 @@ public final class BiasLayer: Layer {
     public override var bottomCountRange: ClosedRange<Int> { 1...2 }
     public override var topCountRange: ClosedRange<Int> { 1...1 }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         guard bottom.count == 1 else { return }
         let shape = try BroadcastGeometry.parameterShape(of: bottom[0], axis: param.biasParam.axis,
                                                          numAxes: Int(param.biasParam.numAxes),

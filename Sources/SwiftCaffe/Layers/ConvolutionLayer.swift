@@ -61,7 +61,7 @@ public final class ConvolutionLayer: Layer {
     public override var topCountRange: ClosedRange<Int> { 1...Int.max }
     public override var needsEqualBottomTopCount: Bool { true }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         try checkBottom(bottom[0])
         let channels = bottom[0].dim(1)
         blobs = [try Blob(shape: [numOutput, channels / group, geometry.kernelH, geometry.kernelW])]

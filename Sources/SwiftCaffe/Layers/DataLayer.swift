@@ -50,7 +50,7 @@ public final class DataLayer: Layer, ResumableDataSource {
     public var examplesConsumed: Int64 { feed.nextExample }
     public var examplesPerBatch: Int { batchSize }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         let source = param.dataParam.source
         if inspectOnly && !FileManager.default.fileExists(atPath: source) {
             return  // reshape assumes a shape from crop_size

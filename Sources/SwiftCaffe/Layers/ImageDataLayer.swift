@@ -58,7 +58,7 @@ public final class ImageDataLayer: Layer, ResumableDataSource {
     public var examplesConsumed: Int64 { feed.nextExample }
     public var examplesPerBatch: Int { batchSize }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         let image = param.imageDataParam
         if inspectOnly && !FileManager.default.fileExists(atPath: image.source) {
             return  // reshape assumes a shape from crop_size or new_height/new_width
