@@ -15,7 +15,8 @@ public struct NetBuildOptions {
     /// Run the fillers on learnable blobs. A net that will take its weights from
     /// elsewhere (a test net sharing the train net's) skips the work and the memory.
     public var fillParameters = true
-    public var registry = LayerRegistry.shared
+    /// The layer types the net may use: the built-in ones unless a caller adds its own.
+    public var registry = LayerRegistry.builtIn
     /// Random numbers for fillers, dropout and data order, shared by all layers.
     /// The solver seeds it from `random_seed`; the default seed makes runs repeatable.
     public var random = RandomSource(seed: 1701)
