@@ -97,7 +97,7 @@ struct BroadcastGeometry {
                                section: String) throws -> [Int] {
         let start = try layer.canonicalAxis(axis, numAxes: blob.numAxes, field: section + ".axis")
         if numAxes >= 0, blob.numAxes < start + numAxes {
-            throw layer.parameterError(section + ".num_axes",
+            throw SwiftCaffeError.invalid(section + ".num_axes",
                 "axis \(start) + num_axes \(numAxes) goes past the \(blob.numAxes) axes of \(blob.shapeString)")
         }
         return Array(blob.shape[start..<(numAxes == -1 ? blob.numAxes : start + numAxes)])

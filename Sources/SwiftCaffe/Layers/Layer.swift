@@ -167,11 +167,6 @@ open class Layer {
 
     // MARK: Helpers for subclasses
 
-    /// An error about this layer's parameter `field` ("pooling_param.kernel_size").
-    public func parameterError(_ field: String, _ message: String, hint: String? = nil) -> SwiftCaffeError {
-        SwiftCaffeError(.semantic, message, layer: name, field: field, hint: hint)
-    }
-
     /// An error about the shapes this layer receives.
     public func shapeError(_ message: String, hint: String? = nil) -> SwiftCaffeError {
         SwiftCaffeError(.semantic, message, layer: name, hint: hint)
@@ -181,8 +176,8 @@ open class Layer {
     public func canonicalAxis(_ axis: Int32, numAxes: Int, field: String) throws -> Int {
         let value = Int(axis)
         guard value >= -numAxes, value < numAxes else {
-            throw parameterError(field, "axis \(value) is out of range for a \(numAxes)-axis blob",
-                                 hint: "use an axis in \(-numAxes)...\(numAxes - 1)")
+            throw SwiftCaffeError.invalid(field, "axis \(value) is out of range for a \(numAxes)-axis blob",
+                                          hint: "use an axis in \(-numAxes)...\(numAxes - 1)")
         }
         return value < 0 ? value + numAxes : value
     }

@@ -80,14 +80,19 @@ public struct LayerRegistry: Sendable {
     public func contains(_ type: String) -> Bool { classes[type] != nil }
 
     /// Creates the layer for `param.type`; an unknown type lists the registered ones.
+    /// Errors from the layer's `init` (its parameters) carry the layer's name.
     public func makeLayer(_ param: Caffe_LayerParameter) throws -> Layer {
         guard let layerClass = classes[param.type] else {
             let known = types
             var hint = "registered types: " + known.joined(separator: ", ")
             if let guess = Suggest.didYouMean(param.type, among: known) { hint = guess + " " + hint }
             let what = param.type.isEmpty ? "layer has no type" : "unknown layer type '\(param.type)'"
-            throw SwiftCaffeError(.semantic, what, layer: param.name, field: "type", hint: hint)
+            throw SwiftCaffeError.invalid("type", what, hint: hint).inLayer(param.name, at: nil)
         }
-        return try layerClass.init(param: param)
+        do {
+            return try layerClass.init(param: param)
+        } catch let error as SwiftCaffeError {
+            throw param.name.isEmpty ? error : error.inLayer(param.name, at: nil)
+        }
     }
 }

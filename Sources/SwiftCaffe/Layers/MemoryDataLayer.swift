@@ -84,7 +84,7 @@ public final class MemoryDataLayer: Layer {
 
     private func checkCount(_ count: Int) throws {
         guard count > 0, count % batchSize == 0 else {
-            throw parameterError("memory_data_param.batch_size",
+            throw SwiftCaffeError.invalid("memory_data_param.batch_size",
                 "\(count) examples are not a whole number of batches of \(batchSize)",
                 hint: "give a multiple of batch_size examples (Caffe requires the same)")
         }

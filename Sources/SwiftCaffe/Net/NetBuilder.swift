@@ -81,9 +81,9 @@ public enum NetBuilder {
                 } else if !producedInOrder.isEmpty {
                     hint = "blobs available here: " + producedInOrder.joined(separator: ", ")
                 }
-                throw SwiftCaffeError(.semantic, "bottom '\(bottom)' is not produced by any earlier layer",
-                                      location: definition.location(ofLayer: entry.source, field: "bottom[\(j)]"),
-                                      layer: layer.name, field: "bottom", hint: hint)
+                throw SwiftCaffeError.invalid("bottom", "bottom '\(bottom)' is not produced by any earlier layer",
+                                              hint: hint)
+                    .inLayer(layer.name, at: definition.location(ofLayer: entry.source, field: "bottom[\(j)]"))
             }
             for top in layer.top where !produced.contains(top) {
                 produced.insert(top)

@@ -17,7 +17,11 @@ final class LayerSetUpTests: XCTestCase {
         XCTAssertEqual(oneBottom?.layer, "loss")
     }
 
-    func testErrorsFromShapingNameTheLayer() throws {
+    func testErrorsFromInitAndFromShapingNameTheLayer() throws {
+        let fromInit = TestSupport.error { _ = try LayerTest.make(#"name: "d" type: "Dropout" dropout_param { dropout_ratio: 1 }"#) }
+        XCTAssertEqual(fromInit?.layer, "d")
+        XCTAssertEqual(fromInit?.field, "dropout_param.dropout_ratio")
+
         let conv = try LayerTest.make(#"name: "c" type: "Convolution" convolution_param { num_output: 4 kernel_size: 3 group: 4 }"#)
         let fromSetUp = TestSupport.error { _ = try LayerTest.setUp(conv, bottom: [Blob(1, 6, 5, 5)]) }
         XCTAssertEqual(fromSetUp?.layer, "c")
