@@ -7,6 +7,7 @@ import Foundation
 /// (Fixtures/caffe, see its README.md).
 final class CaffeProtoTests: XCTestCase {
     private static let fixtures = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // Prototxt/
         .deletingLastPathComponent()
         .appendingPathComponent("Fixtures/caffe")
 
