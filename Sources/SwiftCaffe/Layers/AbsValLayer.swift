@@ -16,7 +16,7 @@ public final class AbsValLayer: Layer {
 
     public override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = UnsafePointer(bottom[0].data), y = top[0].data
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end { y[i] = abs(x[i]) }
         }
     }
@@ -24,7 +24,7 @@ public final class AbsValLayer: Layer {
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
         guard propagateDown[0] else { return }
         let x = UnsafePointer(bottom[0].data), dy = UnsafePointer(top[0].diff), dx = bottom[0].diff
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end {
                 let sign: Float = x[i] > 0 ? 1 : (x[i] < 0 ? -1 : 0)
                 dx[i] = sign * dy[i]

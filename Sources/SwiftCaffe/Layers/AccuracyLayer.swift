@@ -37,8 +37,8 @@ public final class AccuracyLayer: Layer {
         axis = try canonicalAxis(param.accuracyParam.axis, numAxes: scores.numAxes, field: "accuracy_param.axis")
         channels = scores.dim(axis)
         guard topK <= channels else {
-            throw parameterError("accuracy_param.top_k",
-                                 "top_k \(topK) is larger than the \(channels) classes of \(scores.shapeString)")
+            throw SwiftCaffeError.invalid("accuracy_param.top_k",
+                                          "top_k \(topK) is larger than the \(channels) classes of \(scores.shapeString)")
         }
         outerCount = scores.count(from: 0, to: axis)
         innerCount = scores.count(from: axis + 1)

@@ -52,7 +52,7 @@ public final class BatchNormLayer: Layer {
     public override var bottomCountRange: ClosedRange<Int> { 1...1 }
     public override var topCountRange: ClosedRange<Int> { 1...1 }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         try checkShape(bottom[0])
         channels = bottom[0].dim(1)
         blobs = [try Blob(shape: [channels]), try Blob(shape: [channels]), try Blob(shape: [1])]

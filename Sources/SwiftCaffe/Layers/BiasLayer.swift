@@ -27,7 +27,7 @@ public final class BiasLayer: Layer {
     public override var bottomCountRange: ClosedRange<Int> { 1...2 }
     public override var topCountRange: ClosedRange<Int> { 1...1 }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         guard bottom.count == 1 else { return }
         let shape = try BroadcastGeometry.parameterShape(of: bottom[0], axis: param.biasParam.axis,
                                                          numAxes: Int(param.biasParam.numAxes),
@@ -97,7 +97,7 @@ struct BroadcastGeometry {
                                section: String) throws -> [Int] {
         let start = try layer.canonicalAxis(axis, numAxes: blob.numAxes, field: section + ".axis")
         if numAxes >= 0, blob.numAxes < start + numAxes {
-            throw layer.parameterError(section + ".num_axes",
+            throw SwiftCaffeError.invalid(section + ".num_axes",
                 "axis \(start) + num_axes \(numAxes) goes past the \(blob.numAxes) axes of \(blob.shapeString)")
         }
         return Array(blob.shape[start..<(numAxes == -1 ? blob.numAxes : start + numAxes)])

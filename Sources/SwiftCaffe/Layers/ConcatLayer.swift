@@ -30,7 +30,7 @@ public final class ConcatLayer: Layer {
             ? Int(p.concatDim)
             : try canonicalAxis(p.axis, numAxes: first.numAxes, field: "concat_param.axis")
         guard axis < first.numAxes else {
-            throw parameterError("concat_param.concat_dim", "concat_dim \(axis) is out of range for \(first.shapeString)")
+            throw SwiftCaffeError.invalid("concat_param.concat_dim", "concat_dim \(axis) is out of range for \(first.shapeString)")
         }
         var shape = first.shape
         for (i, blob) in bottom.enumerated().dropFirst() {

@@ -39,7 +39,7 @@ public final class ConvolutionLayer: Layer {
         geometry = try ConvolutionGeometry(p)
         guard numOutput > 0 else {
             throw SwiftCaffeError.invalid("convolution_param.num_output", "num_output must be positive (got \(p.numOutput))",
-                                 hint: "set num_output to the number of filters, e.g. 'num_output: 96'")
+                                          hint: "set num_output to the number of filters, e.g. 'num_output: 96'")
         }
         // Absent fillers are Caffe's default FillerParameter: constant 0.
         weightFiller = try Filler(p.weightFiller, field: "convolution_param.weight_filler")
@@ -50,7 +50,7 @@ public final class ConvolutionLayer: Layer {
         }
         guard numOutput % group == 0 else {
             throw SwiftCaffeError.invalid("convolution_param.group",
-                                 "group \(group) does not divide num_output \(numOutput)")
+                                          "group \(group) does not divide num_output \(numOutput)")
         }
         guard p.axis == 1 || p.axis == -3 else {
             throw SwiftCaffeError.invalid("convolution_param.axis", "only axis 1 (channels of an NCHW blob) is supported")
@@ -61,7 +61,7 @@ public final class ConvolutionLayer: Layer {
     public override var topCountRange: ClosedRange<Int> { 1...Int.max }
     public override var needsEqualBottomTopCount: Bool { true }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         try checkBottom(bottom[0])
         let channels = bottom[0].dim(1)
         blobs = [try Blob(shape: [numOutput, channels / group, geometry.kernelH, geometry.kernelW])]
@@ -79,14 +79,14 @@ public final class ConvolutionLayer: Layer {
         }
         let channels = blob.dim(1)
         guard channels % group == 0 else {
-            throw parameterError("convolution_param.group",
-                                 "group \(group) does not divide the \(channels) input channels",
-                                 hint: "the input has shape \(blob.shapeString)")
+            throw SwiftCaffeError.invalid("convolution_param.group",
+                                          "group \(group) does not divide the \(channels) input channels",
+                                          hint: "the input has shape \(blob.shapeString)")
         }
         let (h, w) = (blob.dim(2), blob.dim(3))
         let g = geometry
         guard h + 2 * g.padH >= g.effectiveKernelH, w + 2 * g.padW >= g.effectiveKernelW else {
-            throw parameterError("convolution_param.kernel_size",
+            throw SwiftCaffeError.invalid("convolution_param.kernel_size",
                 "kernel \(g.effectiveKernelH)x\(g.effectiveKernelW) is larger than the padded input "
                 + "\(h + 2 * g.padH)x\(w + 2 * g.padW)", hint: "the input has shape \(blob.shapeString)")
         }

@@ -42,7 +42,7 @@ public final class DropoutLayer: Layer {
         // The mask is drawn sequentially: one random stream, reproducible for a seed.
         let m = mask.data, keep = 1 - ratio, scale = self.scale
         for i in 0..<count { m[i] = random.bernoulli(keep) ? scale : 0 }
-        ElementWise.forRanges(count) { start, end in
+        Parallel.forRanges(count) { start, end in
             for i in start..<end { y[i] = x[i] * m[i] }
         }
     }
@@ -56,7 +56,7 @@ public final class DropoutLayer: Layer {
             return
         }
         let m = UnsafePointer(mask.data)
-        ElementWise.forRanges(count) { start, end in
+        Parallel.forRanges(count) { start, end in
             for i in start..<end { dx[i] = dy[i] * m[i] }
         }
     }

@@ -33,7 +33,7 @@ public final class ELULayer: Layer {
     public override func forward(bottom: [Blob], top: [Blob]) throws {
         inPlaceInput.save(bottom[0])
         let x = UnsafePointer(bottom[0].data), y = top[0].data, alpha = Double(self.alpha)
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end {
                 y[i] = Float(Double(max(x[i], 0)) + alpha * (exp(Double(min(x[i], 0))) - 1))
             }
@@ -45,7 +45,7 @@ public final class ELULayer: Layer {
         let x = inPlaceInput.input(bottom[0])
         let y = UnsafePointer(top[0].data), dy = UnsafePointer(top[0].diff), dx = bottom[0].diff
         let alpha = self.alpha
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end { dx[i] = x[i] > 0 ? dy[i] : dy[i] * (alpha + y[i]) }
         }
     }

@@ -38,7 +38,7 @@ public final class EltwiseLayer: Layer {
 
     public override func reshape(bottom: [Blob], top: [Blob]) throws {
         guard coefficients.isEmpty || coefficients.count == bottom.count else {
-            throw parameterError("eltwise_param.coeff",
+            throw SwiftCaffeError.invalid("eltwise_param.coeff",
                 "\(coefficients.count) coefficients for \(bottom.count) bottoms; give one per bottom or none")
         }
         // In place (top = bottom 0) works for SUM and MAX; PROD's gradient needs bottom 0.

@@ -17,7 +17,7 @@ public final class FlattenLayer: Layer {
         let start = try canonicalAxis(p.axis, numAxes: input.numAxes, field: "flatten_param.axis")
         let end = try canonicalAxis(p.endAxis, numAxes: input.numAxes, field: "flatten_param.end_axis")
         guard start <= end else {
-            throw parameterError("flatten_param.end_axis", "end_axis \(end) comes before axis \(start)")
+            throw SwiftCaffeError.invalid("flatten_param.end_axis", "end_axis \(end) comes before axis \(start)")
         }
         let shape = Array(input.shape[..<start]) + [input.count(from: start, to: end + 1)]
             + Array(input.shape[(end + 1)...])

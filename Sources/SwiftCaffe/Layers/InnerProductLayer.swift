@@ -46,7 +46,7 @@ public final class InnerProductLayer: Layer {
     public override var bottomCountRange: ClosedRange<Int> { 1...1 }
     public override var topCountRange: ClosedRange<Int> { 1...1 }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         axis = try canonicalAxis(param.innerProductParam.axis, numAxes: bottom[0].numAxes,
                                  field: "inner_product_param.axis")
         let k = bottom[0].count(from: axis)

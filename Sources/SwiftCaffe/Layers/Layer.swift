@@ -2,15 +2,19 @@ import CaffeProto
 
 /// The base of every layer, after Caffe's `Layer<Dtype>`.
 ///
-/// Lifecycle, driven by the net:
+/// Lifecycle, driven by the net (or by a test using a layer alone):
 /// 1. `init(param:)` — read and check the layer's own parameters (no shapes yet).
-/// 2. `setUp(bottom:top:)` once — create learnable `blobs`, check bottom shapes.
+/// 2. `setUp(bottom:top:…)` once — the one entry point, not overridable (Caffe's
+///    non-virtual `Layer::SetUp`): checks the bottom/top counts, sets the loss
+///    weights, calls the layer's own `layerSetUp` (create learnable `blobs`, check
+///    bottom shapes), fills the parameters, `reshape`s, and sets `paramPropagateDown`.
 /// 3. `reshape(bottom:top:)` whenever bottom shapes change — shape the tops, size scratch.
 /// 4. `forward` / `backward` every iteration — compute; allocate nothing.
 ///
-/// Subclasses override the count rules, `reshape`, and the compute methods. Every
-/// error a layer throws about its own parameters should set `field:` (e.g.
-/// "convolution_param.group"); the net adds the layer name and file position.
+/// Subclasses override the count rules, `layerSetUp`, `reshape`, and the compute
+/// methods. A bad parameter value is reported with `SwiftCaffeError.invalid(field, …)`
+/// (field e.g. "convolution_param.group"); `setUp` (and the registry, for `init`)
+/// adds the layer name, the net the file position.
 open class Layer {
     /// The layer's definition, with `phase` set by the net.
     public let param: Caffe_LayerParameter
@@ -20,14 +24,14 @@ open class Layer {
     /// Per learnable blob: whether `backward` must compute its gradient.
     public var paramPropagateDown: [Bool] = []
     /// Per top: the weight of this top in the net's loss (0 = not a loss).
-    public internal(set) var lossWeights: [Float] = []
+    public private(set) var lossWeights: [Float] = []
     /// Things the layer assumed while shaping (shown by `swiftcaffe summary`).
     public var notes: [String] = []
-    /// The net's random numbers (fillers, dropout, data order). Set by the net before `setUp`.
+    /// The net's random numbers (fillers, dropout, data order). `setUp` takes the net's.
     public var random = RandomSource(seed: 1701)
     /// True when the net is only described (`swiftcaffe summary`), not run: data
-    /// layers may then assume shapes instead of opening their sources.
-    public internal(set) var inspectOnly = false
+    /// layers may then assume shapes instead of opening their sources. Set by `setUp`.
+    public private(set) var inspectOnly = false
 
     public var name: String { param.name }
     public var type: String { param.type }
@@ -50,13 +54,93 @@ open class Layer {
     /// Whether `force_backward` may request a gradient for this bottom (false for labels).
     open func allowsForceBackward(bottomIndex: Int) -> Bool { true }
 
-    // MARK: Lifecycle
+    // MARK: Setup (Caffe's non-virtual Layer::SetUp)
 
-    /// Called once with the actual bottoms; creates learnable blobs. Default: nothing.
-    open func setUp(bottom: [Blob], top: [Blob]) throws {}
+    /// Sets the layer up on its actual bottoms and tops: the only way nets and tests do it.
+    ///
+    /// - Parameters:
+    ///   - random: the net's random numbers (fillers, dropout, data order); nil keeps the layer's own.
+    ///   - inspectOnly: the net is only described (`swiftcaffe summary`): no filling,
+    ///     data layers may assume shapes.
+    ///   - fillParameters: run the fillers (a net that takes its weights from
+    ///     elsewhere skips the work).
+    ///   - forceParameterGradients: compute every parameter's gradient, even with
+    ///     lr_mult 0 (Caffe's force_backward; the gradient checker needs them all).
+    ///
+    /// Errors carry the layer's name, so a layer used alone reports it as in a net.
+    public final func setUp(bottom: [Blob], top: [Blob], random: RandomSource? = nil, inspectOnly: Bool = false,
+                            fillParameters: Bool = true, forceParameterGradients: Bool = false) throws {
+        do {
+            try checkCounts(bottoms: bottom.count, tops: top.count)
+            try setLossWeights(tops: top.count)
+            if let random { self.random = random }
+            self.inspectOnly = inspectOnly
+            try layerSetUp(bottom: bottom, top: top)
+            if fillParameters && !inspectOnly { try self.fillParameters() }
+            try reshape(bottom: bottom, top: top)
+            try setParameterGradients(force: forceParameterGradients)
+        } catch let error as SwiftCaffeError {
+            throw name.isEmpty ? error : error.inLayer(name, at: nil)
+        }
+    }
 
-    /// Fills the learnable blobs with their fillers (called by the net after `setUp`
-    /// unless the net is only inspected). Default: nothing to fill.
+    /// The counts this layer declares (`bottomCountRange`, `topCountRange`,
+    /// `needsEqualBottomTopCount`) against the ones it is given.
+    private func checkCounts(bottoms: Int, tops: Int) throws {
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        func describe(_ range: ClosedRange<Int>, _ word: String) -> String {
+            if range.lowerBound == range.upperBound { return "exactly " + plural(range.lowerBound, word) }
+            if range.upperBound == Int.max { return "at least " + plural(range.lowerBound, word) }
+            return "\(range.lowerBound) to \(range.upperBound) \(word)s"
+        }
+        guard bottomCountRange.contains(bottoms) else {
+            throw SwiftCaffeError.invalid("bottom", "\(type) takes \(describe(bottomCountRange, "bottom")), got \(bottoms)")
+        }
+        guard topCountRange.contains(tops) else {
+            throw SwiftCaffeError.invalid("top", "\(type) takes \(describe(topCountRange, "top")), got \(tops)")
+        }
+        if needsEqualBottomTopCount, bottoms != tops {
+            throw SwiftCaffeError.invalid("top", "\(type) needs one top per bottom, got \(bottoms) bottoms and \(tops) tops")
+        }
+    }
+
+    /// Loss weights: as given (one per top), or 1 on a loss layer's first top.
+    private func setLossWeights(tops: Int) throws {
+        guard param.lossWeight.isEmpty || param.lossWeight.count == tops else {
+            throw SwiftCaffeError.invalid("loss_weight",
+                "\(param.lossWeight.count) loss_weight values for \(tops) tops; give none or one per top")
+        }
+        lossWeights = param.lossWeight.isEmpty ? (0..<tops).map { $0 == 0 && isLossLayer ? 1 : 0 } : param.lossWeight
+    }
+
+    /// One flag per learnable blob: its gradient is needed when its ParamSpec's
+    /// lr_mult is not 0 (or when forced). Reads the layer's own copy of its
+    /// definition: a layer may add specs (BatchNorm freezes its statistics with
+    /// lr_mult 0, as Caffe does).
+    private func setParameterGradients(force: Bool) throws {
+        let specs = param.param
+        guard specs.count <= blobs.count else {
+            throw SwiftCaffeError.invalid("param",
+                "\(specs.count) param specs for a layer with \(blobs.count) learnable blobs",
+                hint: blobs.isEmpty ? "this layer type has no learnable parameters; remove 'param'"
+                                    : "give one param { } per learnable blob (weights, then bias)")
+        }
+        paramPropagateDown = blobs.indices.map { k in force || parameterSpec(k).lrMult != 0 }
+    }
+
+    /// The ParamSpec of learnable blob `k` (the default spec, lr_mult 1, when not given).
+    func parameterSpec(_ k: Int) -> Caffe_ParamSpec {
+        k < param.param.count ? param.param[k] : Caffe_ParamSpec()
+    }
+
+    // MARK: Lifecycle hooks
+
+    /// The layer's own setup (Caffe's `LayerSetUp`), called once by `setUp` with the
+    /// actual bottoms: creates learnable blobs. Default: nothing.
+    open func layerSetUp(bottom: [Blob], top: [Blob]) throws {}
+
+    /// Fills the learnable blobs with their fillers (called by `setUp` unless the net
+    /// is only inspected or takes its weights elsewhere). Default: nothing to fill.
     open func fillParameters() throws {}
 
     /// Shapes the tops from the bottoms. Every layer must override this.
@@ -83,11 +167,6 @@ open class Layer {
 
     // MARK: Helpers for subclasses
 
-    /// An error about this layer's parameter `field` ("pooling_param.kernel_size").
-    public func parameterError(_ field: String, _ message: String, hint: String? = nil) -> SwiftCaffeError {
-        SwiftCaffeError(.semantic, message, layer: name, field: field, hint: hint)
-    }
-
     /// An error about the shapes this layer receives.
     public func shapeError(_ message: String, hint: String? = nil) -> SwiftCaffeError {
         SwiftCaffeError(.semantic, message, layer: name, hint: hint)
@@ -97,8 +176,8 @@ open class Layer {
     public func canonicalAxis(_ axis: Int32, numAxes: Int, field: String) throws -> Int {
         let value = Int(axis)
         guard value >= -numAxes, value < numAxes else {
-            throw parameterError(field, "axis \(value) is out of range for a \(numAxes)-axis blob",
-                                 hint: "use an axis in \(-numAxes)...\(numAxes - 1)")
+            throw SwiftCaffeError.invalid(field, "axis \(value) is out of range for a \(numAxes)-axis blob",
+                                          hint: "use an axis in \(-numAxes)...\(numAxes - 1)")
         }
         return value < 0 ? value + numAxes : value
     }

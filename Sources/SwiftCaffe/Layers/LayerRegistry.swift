@@ -2,60 +2,75 @@ import CaffeProto
 
 /// Maps Caffe's layer type strings ("Convolution", "ReLU", …) to layer classes.
 ///
-/// Adding a layer: write one file with a `Layer` subclass, add one line to
-/// `builtIn` below, add one test file.
-public struct LayerRegistry {
+/// A value, not global state: nets use `NetBuildOptions.registry`, `builtIn` unless
+/// told otherwise. Adding a layer to SwiftCaffe: write one file with a `Layer`
+/// subclass, add one line to `builtInLayers` below, add one test file. Adding one of
+/// your own: `var registry = LayerRegistry.builtIn; try registry.register("Mine",
+/// MyLayer.self)` and pass `registry` in the build options.
+public struct LayerRegistry: Sendable {
     private var classes: [String: Layer.Type] = [:]
 
+    /// An empty registry.
     public init() {}
 
-    /// The registry nets use unless told otherwise. Tests may register extra layers.
-    nonisolated(unsafe) public static var shared = LayerRegistry.builtIn
+    /// Every layer type SwiftCaffe implements, built once.
+    public static let builtIn = LayerRegistry(
+        classes: Dictionary(builtInLayers.map { ($0.type, $0.layerClass) }, uniquingKeysWith: { first, _ in first }))
 
-    public static var builtIn: LayerRegistry {
-        var r = LayerRegistry()
+    /// The built-in types in registration order. A type listed twice is a mistake in
+    /// this list (a test checks there is none); `builtIn` would keep the first.
+    static let builtInLayers: [(type: String, layerClass: Layer.Type)] = [
         // Data and inputs
-        r.register("Input", InputLayer.self)
-        r.register("DummyData", DummyDataLayer.self)
-        r.register("Data", DataLayer.self)
-        r.register("ImageData", ImageDataLayer.self)
-        r.register("MemoryData", MemoryDataLayer.self)
+        ("Input", InputLayer.self),
+        ("DummyData", DummyDataLayer.self),
+        ("Data", DataLayer.self),
+        ("ImageData", ImageDataLayer.self),
+        ("MemoryData", MemoryDataLayer.self),
         // Vision
-        r.register("Convolution", ConvolutionLayer.self)
-        r.register("Pooling", PoolingLayer.self)
-        r.register("LRN", LRNLayer.self)
+        ("Convolution", ConvolutionLayer.self),
+        ("Pooling", PoolingLayer.self),
+        ("LRN", LRNLayer.self),
         // Common
-        r.register("InnerProduct", InnerProductLayer.self)
-        r.register("Dropout", DropoutLayer.self)
-        r.register("Softmax", SoftmaxLayer.self)
+        ("InnerProduct", InnerProductLayer.self),
+        ("Dropout", DropoutLayer.self),
+        ("Softmax", SoftmaxLayer.self),
         // Neurons (element-wise)
-        r.register("ReLU", ReLULayer.self)
-        r.register("Sigmoid", SigmoidLayer.self)
-        r.register("TanH", TanHLayer.self)
-        r.register("ELU", ELULayer.self)
-        r.register("PReLU", PReLULayer.self)
-        r.register("AbsVal", AbsValLayer.self)
-        r.register("Power", PowerLayer.self)
+        ("ReLU", ReLULayer.self),
+        ("Sigmoid", SigmoidLayer.self),
+        ("TanH", TanHLayer.self),
+        ("ELU", ELULayer.self),
+        ("PReLU", PReLULayer.self),
+        ("AbsVal", AbsValLayer.self),
+        ("Power", PowerLayer.self),
         // Normalization
-        r.register("BatchNorm", BatchNormLayer.self)
-        r.register("Scale", ScaleLayer.self)
-        r.register("Bias", BiasLayer.self)
+        ("BatchNorm", BatchNormLayer.self),
+        ("Scale", ScaleLayer.self),
+        ("Bias", BiasLayer.self),
         // Losses and metrics
-        r.register("SoftmaxWithLoss", SoftmaxWithLossLayer.self)
-        r.register("EuclideanLoss", EuclideanLossLayer.self)
-        r.register("Accuracy", AccuracyLayer.self)
+        ("SoftmaxWithLoss", SoftmaxWithLossLayer.self),
+        ("EuclideanLoss", EuclideanLossLayer.self),
+        ("Accuracy", AccuracyLayer.self),
         // Structure
-        r.register("Split", SplitLayer.self)
-        r.register("Concat", ConcatLayer.self)
-        r.register("Slice", SliceLayer.self)
-        r.register("Eltwise", EltwiseLayer.self)
-        r.register("Flatten", FlattenLayer.self)
-        r.register("Reshape", ReshapeLayer.self)
-        r.register("Silence", SilenceLayer.self)
-        return r
+        ("Split", SplitLayer.self),
+        ("Concat", ConcatLayer.self),
+        ("Slice", SliceLayer.self),
+        ("Eltwise", EltwiseLayer.self),
+        ("Flatten", FlattenLayer.self),
+        ("Reshape", ReshapeLayer.self),
+        ("Silence", SilenceLayer.self),
+    ]
+
+    private init(classes: [String: Layer.Type]) {
+        self.classes = classes
     }
 
-    public mutating func register(_ type: String, _ layerClass: Layer.Type) {
+    /// Adds a layer type; a type that is already registered is an error (a second
+    /// class for the same name would silently replace the first).
+    public mutating func register(_ type: String, _ layerClass: Layer.Type) throws {
+        if let existing = classes[type] {
+            throw SwiftCaffeError(.semantic, "layer type '\(type)' is already registered (as \(existing))",
+                                  hint: "give the new layer a type name of its own")
+        }
         classes[type] = layerClass
     }
 
@@ -65,14 +80,19 @@ public struct LayerRegistry {
     public func contains(_ type: String) -> Bool { classes[type] != nil }
 
     /// Creates the layer for `param.type`; an unknown type lists the registered ones.
+    /// Errors from the layer's `init` (its parameters) carry the layer's name.
     public func makeLayer(_ param: Caffe_LayerParameter) throws -> Layer {
         guard let layerClass = classes[param.type] else {
             let known = types
             var hint = "registered types: " + known.joined(separator: ", ")
             if let guess = Suggest.didYouMean(param.type, among: known) { hint = guess + " " + hint }
             let what = param.type.isEmpty ? "layer has no type" : "unknown layer type '\(param.type)'"
-            throw SwiftCaffeError(.semantic, what, layer: param.name, field: "type", hint: hint)
+            throw SwiftCaffeError.invalid("type", what, hint: hint).inLayer(param.name, at: nil)
         }
-        return try layerClass.init(param: param)
+        do {
+            return try layerClass.init(param: param)
+        } catch let error as SwiftCaffeError {
+            throw param.name.isEmpty ? error : error.inLayer(param.name, at: nil)
+        }
     }
 }

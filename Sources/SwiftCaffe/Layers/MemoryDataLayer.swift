@@ -37,7 +37,7 @@ public final class MemoryDataLayer: Layer {
     /// Examples the layer holds.
     public var exampleCount: Int { labels.count }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         transformer = try DataTransformer(param: param.transformParam, phase: phase)
     }
 

@@ -33,7 +33,7 @@ public final class PReLULayer: Layer {
     public override var bottomCountRange: ClosedRange<Int> { 1...1 }
     public override var topCountRange: ClosedRange<Int> { 1...1 }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         try checkAxes(bottom[0])
         blobs = [try Blob(shape: channelShared ? [] : [bottom[0].dim(1)])]
     }

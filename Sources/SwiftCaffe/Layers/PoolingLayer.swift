@@ -123,7 +123,7 @@ public final class PoolingLayer: Layer {
         let (h, w) = (input.dim(2), input.dim(3))
         if globalPooling { (kernelH, kernelW) = (h, w) }
         guard h + 2 * padH >= kernelH, w + 2 * padW >= kernelW else {
-            throw parameterError("pooling_param.kernel_size",
+            throw SwiftCaffeError.invalid("pooling_param.kernel_size",
                 "kernel \(kernelH)x\(kernelW) is larger than the padded input \(h + 2 * padH)x\(w + 2 * padW)",
                 hint: "the input has shape \(input.shapeString)")
         }

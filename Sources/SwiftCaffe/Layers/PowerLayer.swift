@@ -40,7 +40,7 @@ public final class PowerLayer: Layer {
             top[0].fillData(f.constant)
             return
         }
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end { y[i] = f.value(x[i]) }
         }
     }
@@ -49,7 +49,7 @@ public final class PowerLayer: Layer {
         guard propagateDown[0] else { return }
         let x = inPlaceInput.input(bottom[0]), f = function
         let y = UnsafePointer(top[0].data), dy = UnsafePointer(top[0].diff), dx = bottom[0].diff
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end { dx[i] = f.gradient(topDiff: dy[i], x: x[i], y: y[i]) }
         }
     }

@@ -98,7 +98,7 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
     public var examplesConsumed: Int64 { feed.nextExample }
     public var examplesPerBatch: Int { batchSize }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         if inspectOnly && !FileManager.default.fileExists(atPath: source.path) {
             return  // reshape assumes a shape from the parameters
         }

@@ -27,7 +27,7 @@ public final class ReLULayer: Layer {
     public override func forward(bottom: [Blob], top: [Blob]) throws {
         inPlaceInput.save(bottom[0])
         let x = UnsafePointer(bottom[0].data), y = top[0].data, slope = negativeSlope
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end { y[i] = max(x[i], 0) + slope * min(x[i], 0) }
         }
     }
@@ -37,7 +37,7 @@ public final class ReLULayer: Layer {
         // Out of place: x. In place: y (same sign as x) or the saved copy of x.
         let x = inPlaceInput.input(bottom[0])
         let dy = UnsafePointer(top[0].diff), dx = bottom[0].diff, slope = negativeSlope
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end { dx[i] = x[i] > 0 ? dy[i] : dy[i] * slope }
         }
     }

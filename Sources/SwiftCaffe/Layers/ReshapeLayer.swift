@@ -33,12 +33,12 @@ public final class ReshapeLayer: Layer {
         let rank = input.numAxes
         let start = p.axis < 0 ? Int(p.axis) + rank + 1 : Int(p.axis)
         guard start >= 0, start <= rank else {
-            throw parameterError("reshape_param.axis", "axis \(p.axis) is out of range for \(input.shapeString)")
+            throw SwiftCaffeError.invalid("reshape_param.axis", "axis \(p.axis) is out of range for \(input.shapeString)")
         }
         let end = p.numAxes == -1 ? rank : start + Int(p.numAxes)
         guard end <= rank else {
-            throw parameterError("reshape_param.num_axes",
-                                 "axis \(start) + num_axes \(p.numAxes) goes past the \(rank) axes of \(input.shapeString)")
+            throw SwiftCaffeError.invalid("reshape_param.num_axes",
+                                          "axis \(start) + num_axes \(p.numAxes) goes past the \(rank) axes of \(input.shapeString)")
         }
         var middle: [Int] = []
         var inferred: Int?
@@ -46,7 +46,7 @@ public final class ReshapeLayer: Layer {
             switch d {
             case 0:
                 guard start + i < rank else {
-                    throw parameterError("reshape_param.shape", "dim \(i) is 0 (copy) but the input has no axis \(start + i)")
+                    throw SwiftCaffeError.invalid("reshape_param.shape", "dim \(i) is 0 (copy) but the input has no axis \(start + i)")
                 }
                 middle.append(input.dim(start + i))
             case -1:

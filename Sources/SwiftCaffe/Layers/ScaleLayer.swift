@@ -39,7 +39,7 @@ public final class ScaleLayer: Layer {
     public override var bottomCountRange: ClosedRange<Int> { 1...2 }
     public override var topCountRange: ClosedRange<Int> { 1...1 }
 
-    public override func setUp(bottom: [Blob], top: [Blob]) throws {
+    public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         let p = param.scaleParam
         blobs = []
         if bottom.count == 1 {

@@ -23,7 +23,7 @@ public final class SigmoidLayer: Layer {
 
     public override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = UnsafePointer(bottom[0].data), y = top[0].data
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end { y[i] = Float(0.5 * tanh(0.5 * Double(x[i])) + 0.5) }
         }
     }
@@ -31,7 +31,7 @@ public final class SigmoidLayer: Layer {
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
         guard propagateDown[0] else { return }
         let y = UnsafePointer(top[0].data), dy = UnsafePointer(top[0].diff), dx = bottom[0].diff
-        ElementWise.forRanges(bottom[0].count) { start, end in
+        Parallel.forRanges(bottom[0].count) { start, end in
             for i in start..<end { dx[i] = Float(Double(dy[i] * y[i]) * (1 - Double(y[i]))) }
         }
     }

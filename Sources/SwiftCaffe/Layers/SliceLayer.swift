@@ -48,7 +48,7 @@ public final class SliceLayer: Layer {
             ? Int(p.sliceDim)
             : try canonicalAxis(p.axis, numAxes: input.numAxes, field: "slice_param.axis")
         guard axis < input.numAxes else {
-            throw parameterError("slice_param.slice_dim", "slice_dim \(axis) is out of range for \(input.shapeString)")
+            throw SwiftCaffeError.invalid("slice_param.slice_dim", "slice_dim \(axis) is out of range for \(input.shapeString)")
         }
         let length = input.dim(axis)
         var sizes: [Int] = []
@@ -60,7 +60,7 @@ public final class SliceLayer: Layer {
             sizes = Array(repeating: length / top.count, count: top.count)
         } else {
             guard p.slicePoint.count == top.count - 1 else {
-                throw parameterError("slice_param.slice_point",
+                throw SwiftCaffeError.invalid("slice_param.slice_point",
                     "\(p.slicePoint.count) slice points for \(top.count) tops; give one fewer than the tops")
             }
             var previous = 0
@@ -69,7 +69,7 @@ public final class SliceLayer: Layer {
                 previous = point
             }
             guard previous < length else {
-                throw parameterError("slice_param.slice_point",
+                throw SwiftCaffeError.invalid("slice_param.slice_point",
                     "slice point \(previous) is out of range for axis \(axis) of \(input.shapeString) (size \(length))",
                     hint: "slice points must be below \(length)")
             }

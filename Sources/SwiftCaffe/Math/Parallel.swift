@@ -14,10 +14,13 @@ public enum Parallel {
     /// Threads used, the caller included: the machine's cores (2 on the reference machine).
     public static var threads: Int { WorkerPool.shared.threadCount }
 
-    /// Calls `body(start, end)` on disjoint chunks covering 0..<count.
+    /// The one parallel loop: calls `body(start, end)` on disjoint chunks covering
+    /// 0..<count, one chunk per thread, each with at least `minimumPerThread`
+    /// elements of work (index i stands for `workPerItem` elements); less work
+    /// runs inline on the calling thread.
     @inline(__always)
-    public static func forRanges(_ count: Int, _ body: (Int, Int) -> Void) {
-        let chunks = min(threads, count / minimumPerThread)
+    public static func forRanges(_ count: Int, workPerItem: Int = 1, _ body: (Int, Int) -> Void) {
+        let chunks = min(threads, count, count * workPerItem / minimumPerThread)
         if chunks <= 1 {
             body(0, count)
             return
@@ -29,19 +32,12 @@ public enum Parallel {
         }
     }
 
-    /// Calls `body(i)` for i in 0..<count, spreading iterations over the cores when the
-    /// total work (count × workPerItem elements) is large enough to pay for it.
+    /// `forRanges` one index at a time: calls `body(i)` for i in 0..<count (items such
+    /// as planes or rows of `workPerItem` elements each).
     @inline(__always)
     public static func forEach(_ count: Int, workPerItem: Int, _ body: (Int) -> Void) {
-        if threads <= 1 || count <= 1 || count * workPerItem < minimumPerThread {
-            for i in 0..<count { body(i) }
-            return
-        }
-        let chunks = min(threads, count)
-        let size = (count + chunks - 1) / chunks
-        WorkerPool.shared.run(chunks) { c in
-            let start = c * size
-            for i in start..<min(count, start + size) { body(i) }
+        forRanges(count, workPerItem: workPerItem) { start, end in
+            for i in start..<end { body(i) }
         }
     }
 }

@@ -151,7 +151,11 @@ public final class Net {
     /// Re-runs shape inference, e.g. after an input blob was reshaped.
     public func reshape() throws {
         for i in layers.indices {
-            try layers[i].reshape(bottom: bottomBlobs[i], top: topBlobs[i])
+            do {
+                try layers[i].reshape(bottom: bottomBlobs[i], top: topBlobs[i])
+            } catch let error as SwiftCaffeError {
+                throw error.inLayer(layers[i].name, at: layerLocations[i])
+            }
         }
     }
 }

@@ -49,7 +49,6 @@ extension NetBuilder {
 
         private mutating func appendChecked(_ param: Caffe_LayerParameter) throws {
             let layer = try options.registry.makeLayer(param)
-            try checkCounts(layer, param)
             let layerIndex = layers.count
 
             // Bottoms: existing blobs (the builder checked that each is produced).
@@ -96,42 +95,17 @@ extension NetBuilder {
                 unconsumed.insert(name)
             }
 
-            // Loss weights: as given (one per top), or 1 on a loss layer's first top.
-            guard param.lossWeight.isEmpty || param.lossWeight.count == param.top.count else {
-                throw SwiftCaffeError.invalid("loss_weight",
-                    "\(param.lossWeight.count) loss_weight values for \(param.top.count) tops; give none or one per top")
-            }
-            if !param.lossWeight.isEmpty {
-                layer.lossWeights = param.lossWeight
-            } else {
-                layer.lossWeights = param.top.indices.map { $0 == 0 && layer.isLossLayer ? 1 : 0 }
-            }
-
+            // Counts, loss weights, the layer's own setup, fillers, shapes, gradient flags.
             let bottomBlobs = bottoms.map { blobs[$0] }
             let topBlobs = tops.map { blobs[$0] }
-            layer.random = options.random
-            layer.inspectOnly = options.inspectOnly
-            try layer.setUp(bottom: bottomBlobs, top: topBlobs)
-            if !options.inspectOnly && options.fillParameters { try layer.fillParameters() }
-            try layer.reshape(bottom: bottomBlobs, top: topBlobs)
+            try layer.setUp(bottom: bottomBlobs, top: topBlobs, random: options.random,
+                            inspectOnly: options.inspectOnly, fillParameters: options.fillParameters)
             notes += layer.notes.map { "\(param.name): \($0)" }
 
             // Learnable parameters: multipliers from ParamSpec, sharing by name.
-            // The layer's own copy of its definition: a layer may add specs (BatchNorm
-            // freezes its statistics with lr_mult 0, as Caffe does).
-            let specs = layer.param.param
-            guard specs.count <= layer.blobs.count else {
-                throw SwiftCaffeError.invalid("param",
-                    "\(specs.count) param specs for a layer with \(layer.blobs.count) learnable blobs",
-                    hint: layer.blobs.isEmpty ? "this layer type has no learnable parameters; remove 'param'"
-                                              : "give one param { } per learnable blob (weights, then bias)")
-            }
-            layer.paramPropagateDown = []
             for k in layer.blobs.indices {
-                let spec = k < specs.count ? specs[k] : Caffe_ParamSpec()
-                layer.paramPropagateDown.append(spec.lrMult != 0)
-                needBackward = needBackward || spec.lrMult != 0
-                try shareOrOwn(layer: layer, layerIndex: layerIndex, blob: k, spec: spec)
+                needBackward = needBackward || layer.paramPropagateDown[k]
+                try shareOrOwn(layer: layer, layerIndex: layerIndex, blob: k, spec: layer.parameterSpec(k))
             }
 
             for id in tops where needBackward { blobNeedsBackward[id] = true }
@@ -140,28 +114,6 @@ extension NetBuilder {
             topIDs.append(tops)
             layerNeedsBackward.append(needBackward)
             bottomNeedsBackward.append(needs)
-        }
-
-        private func checkCounts(_ layer: Layer, _ param: Caffe_LayerParameter) throws {
-            func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-            func describe(_ range: ClosedRange<Int>, _ word: String) -> String {
-                if range.lowerBound == range.upperBound { return "exactly " + plural(range.lowerBound, word) }
-                if range.upperBound == Int.max { return "at least " + plural(range.lowerBound, word) }
-                return "\(range.lowerBound) to \(range.upperBound) \(word)s"
-            }
-            let type = param.type
-            guard layer.bottomCountRange.contains(param.bottom.count) else {
-                throw SwiftCaffeError.invalid("bottom",
-                    "\(type) takes \(describe(layer.bottomCountRange, "bottom")), got \(param.bottom.count)")
-            }
-            guard layer.topCountRange.contains(param.top.count) else {
-                throw SwiftCaffeError.invalid("top",
-                    "\(type) takes \(describe(layer.topCountRange, "top")), got \(param.top.count)")
-            }
-            if layer.needsEqualBottomTopCount, param.bottom.count != param.top.count {
-                throw SwiftCaffeError.invalid("top",
-                    "\(type) needs one top per bottom, got \(param.bottom.count) bottoms and \(param.top.count) tops")
-            }
         }
 
         private mutating func shareOrOwn(layer: Layer, layerIndex: Int, blob k: Int, spec: Caffe_ParamSpec) throws {

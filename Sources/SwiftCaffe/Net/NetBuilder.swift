@@ -15,7 +15,8 @@ public struct NetBuildOptions {
     /// Run the fillers on learnable blobs. A net that will take its weights from
     /// elsewhere (a test net sharing the train net's) skips the work and the memory.
     public var fillParameters = true
-    public var registry = LayerRegistry.shared
+    /// The layer types the net may use: the built-in ones unless a caller adds its own.
+    public var registry = LayerRegistry.builtIn
     /// Random numbers for fillers, dropout and data order, shared by all layers.
     /// The solver seeds it from `random_seed`; the default seed makes runs repeatable.
     public var random = RandomSource(seed: 1701)
@@ -80,9 +81,9 @@ public enum NetBuilder {
                 } else if !producedInOrder.isEmpty {
                     hint = "blobs available here: " + producedInOrder.joined(separator: ", ")
                 }
-                throw SwiftCaffeError(.semantic, "bottom '\(bottom)' is not produced by any earlier layer",
-                                      location: definition.location(ofLayer: entry.source, field: "bottom[\(j)]"),
-                                      layer: layer.name, field: "bottom", hint: hint)
+                throw SwiftCaffeError.invalid("bottom", "bottom '\(bottom)' is not produced by any earlier layer",
+                                              hint: hint)
+                    .inLayer(layer.name, at: definition.location(ofLayer: entry.source, field: "bottom[\(j)]"))
             }
             for top in layer.top where !produced.contains(top) {
                 produced.insert(top)

@@ -17,9 +17,9 @@ public enum NetStateFilter {
     /// one of its include rules matches. Giving both kinds is an error, as in Caffe.
     public static func includes(_ layer: Caffe_LayerParameter, in state: Caffe_NetState) throws -> Bool {
         guard layer.include.isEmpty || layer.exclude.isEmpty else {
-            throw SwiftCaffeError(.semantic, "layer has both include and exclude rules",
-                                  layer: layer.name, field: "include",
-                                  hint: "use only include rules or only exclude rules")
+            throw SwiftCaffeError.invalid("include", "layer has both include and exclude rules",
+                                          hint: "use only include rules or only exclude rules")
+                .inLayer(layer.name, at: nil)
         }
         if !layer.include.isEmpty {
             return layer.include.contains { Self.state(state, meets: $0) }

@@ -21,16 +21,16 @@ public enum LearningRatePolicy {
     public static func validate(_ p: Caffe_SolverParameter) throws {
         let policy = p.lrPolicy
         guard p.hasLrPolicy else {
-            throw SwiftCaffeError(.semantic, "the solver has no lr_policy", field: "lr_policy",
-                                  hint: "add e.g. 'lr_policy: \"fixed\"' (one of \(names.joined(separator: ", ")))")
+            throw SwiftCaffeError.invalid("lr_policy", "the solver has no lr_policy",
+                                          hint: "add e.g. 'lr_policy: \"fixed\"' (one of \(names.joined(separator: ", ")))")
         }
         guard names.contains(policy) else {
-            throw SwiftCaffeError(.semantic, "unknown learning rate policy '\(policy)'", field: "lr_policy",
-                                  hint: Suggest.didYouMean(policy, among: names)
-                                    ?? "use one of \(names.joined(separator: ", "))")
+            throw SwiftCaffeError.invalid("lr_policy", "unknown learning rate policy '\(policy)'",
+                                          hint: Suggest.didYouMean(policy, among: names)
+                                            ?? "use one of \(names.joined(separator: ", "))")
         }
         func need(_ ok: Bool, _ field: String, _ message: String) throws {
-            if !ok { throw SwiftCaffeError(.semantic, message, field: field) }
+            if !ok { throw SwiftCaffeError.invalid(field, message) }
         }
         switch policy {
         case "step":

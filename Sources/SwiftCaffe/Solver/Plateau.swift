@@ -31,9 +31,8 @@ public final class PlateauSchedule {
         threshold = p.plateauThreshold
         if p.hasPlateauMonitor && !p.plateauMonitor.isEmpty {
             guard outputs.contains(p.plateauMonitor) else {
-                throw SwiftCaffeError(.semantic,
+                throw SwiftCaffeError.invalid("plateau_monitor",
                     "plateau_monitor '\(p.plateauMonitor)' is not an output of the test net",
-                    field: "plateau_monitor",
                     hint: Suggest.didYouMean(p.plateauMonitor, among: outputs)
                         ?? (outputs.isEmpty ? "the test net has no outputs"
                             : "test net outputs: " + outputs.joined(separator: ", ")))
@@ -43,9 +42,8 @@ public final class PlateauSchedule {
                     ?? outputs.first(where: { $0.lowercased().contains("loss") }) ?? outputs.first {
             monitor = name
         } else {
-            throw SwiftCaffeError(.semantic, "lr_policy \"plateau\" needs a test net output to watch",
-                                  field: "lr_policy",
-                                  hint: "add a test net (test_iter, test_interval) with an accuracy or loss output")
+            throw SwiftCaffeError.invalid("lr_policy", "lr_policy \"plateau\" needs a test net output to watch",
+                                          hint: "add a test net (test_iter, test_interval) with an accuracy or loss output")
         }
         lowerIsBetter = monitor.lowercased().contains("loss")
     }

@@ -37,9 +37,9 @@ extension Solver {
                             random: RandomSource, log: SolverLog) throws -> Solver {
         let trainSources = [param.hasNet, param.hasNetParam, param.hasTrainNet, param.hasTrainNetParam].filter { $0 }.count
         guard trainSources == 1 else {
-            throw SwiftCaffeError(.semantic, trainSources == 0
+            throw SwiftCaffeError.invalid("net", trainSources == 0
                 ? "the solver names no train net" : "the solver names more than one train net",
-                field: "net", hint: "give exactly one of net, net_param, train_net, train_net_param")
+                hint: "give exactly one of net, net_param, train_net, train_net_param")
         }
         let trainDefinition: NetDefinition
         if param.hasNet {
@@ -69,7 +69,7 @@ extension Solver {
         let generic = param.testIter.count - testDefinitions.count
         if param.hasNet || param.hasNetParam {
             guard generic >= 0 else {
-                throw SwiftCaffeError(.semantic, "test_iter must be given for each test net", field: "test_iter")
+                throw SwiftCaffeError.invalid("test_iter", "test_iter must be given for each test net")
             }
             for _ in 0..<generic {
                 if param.hasNet {
@@ -79,13 +79,11 @@ extension Solver {
                 }
             }
         } else if generic != 0 {
-            throw SwiftCaffeError(.semantic, "test_iter must be given once per test net "
-                                  + "(\(testDefinitions.count) test nets, \(param.testIter.count) test_iter)",
-                                  field: "test_iter")
+            throw SwiftCaffeError.invalid("test_iter", "test_iter must be given once per test net "
+                                          + "(\(testDefinitions.count) test nets, \(param.testIter.count) test_iter)")
         }
         if !param.testState.isEmpty && param.testState.count != testDefinitions.count {
-            throw SwiftCaffeError(.semantic, "test_state must be unspecified or given once per test net",
-                                  field: "test_state")
+            throw SwiftCaffeError.invalid("test_state", "test_state must be unspecified or given once per test net")
         }
         var testNets: [Net] = []
         for (i, (definition, source)) in testDefinitions.enumerated() {

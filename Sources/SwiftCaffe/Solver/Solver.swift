@@ -63,11 +63,11 @@ public final class Solver {
         self.random = random
         self.log = log
         guard param.averageLoss >= 1 else {
-            throw SwiftCaffeError(.semantic, "average_loss must be at least 1 (got \(param.averageLoss))",
-                                  field: "average_loss")
+            throw SwiftCaffeError.invalid("average_loss",
+                                          "average_loss must be at least 1 (got \(param.averageLoss))")
         }
         guard param.maxIter >= 0 else {
-            throw SwiftCaffeError(.semantic, "max_iter must not be negative", field: "max_iter")
+            throw SwiftCaffeError.invalid("max_iter", "max_iter must not be negative")
         }
         try LearningRatePolicy.validate(param)
         schedule = LearningRatePolicy.Schedule(param)
@@ -75,21 +75,20 @@ public final class Solver {
         testInitialization = param.testInitialization
         if !testNets.isEmpty {
             guard param.testIter.count == testNets.count else {
-                throw SwiftCaffeError(.semantic, "test_iter must be given once per test net "
-                                      + "(\(testNets.count) test nets, \(param.testIter.count) test_iter)",
-                                      field: "test_iter")
+                throw SwiftCaffeError.invalid("test_iter", "test_iter must be given once per test net "
+                                              + "(\(testNets.count) test nets, \(param.testIter.count) test_iter)")
             }
             guard param.testInterval > 0 else {
-                throw SwiftCaffeError(.semantic, "a test net needs test_interval > 0", field: "test_interval",
-                                      hint: "add e.g. 'test_interval: 1000', or remove test_iter")
+                throw SwiftCaffeError.invalid("test_interval", "a test net needs test_interval > 0",
+                                              hint: "add e.g. 'test_interval: 1000', or remove test_iter")
             }
         }
         if param.snapshotFormat == .hdf5 {
-            throw SwiftCaffeError(.semantic, "HDF5 snapshots are not supported", field: "snapshot_format",
-                                  hint: "use 'snapshot_format: BINARYPROTO' (the default)")
+            throw SwiftCaffeError.invalid("snapshot_format", "HDF5 snapshots are not supported",
+                                          hint: "use 'snapshot_format: BINARYPROTO' (the default)")
         }
         if param.snapshot > 0 && !param.hasSnapshotPrefix {
-            throw SwiftCaffeError(.semantic, "snapshot is set but snapshot_prefix is not", field: "snapshot_prefix")
+            throw SwiftCaffeError.invalid("snapshot_prefix", "snapshot is set but snapshot_prefix is not")
         }
         snapshotPrefix = param.snapshotPrefix
         if param.snapshot > 0 || param.hasSnapshotPrefix {
@@ -104,8 +103,8 @@ public final class Solver {
         for testNet in testNets { for i in testNet.blobs.indices { try testNet.blobs[i].allocate() } }
         if param.lrPolicy == "plateau" {
             guard let first = testNets.first else {
-                throw SwiftCaffeError(.semantic, "lr_policy \"plateau\" needs a test net to watch",
-                                      field: "lr_policy", hint: "add test_iter and test_interval")
+                throw SwiftCaffeError.invalid("lr_policy", "lr_policy \"plateau\" needs a test net to watch",
+                                              hint: "add test_iter and test_interval")
             }
             plateau = try PlateauSchedule(param, outputs: first.outputNames)
         } else {

@@ -43,23 +43,23 @@ public final class UpdateRule {
         let typeName = p.type
         guard let type = SolverType(rawValue: typeName) else {
             let names = SolverType.allCases.map(\.rawValue)
-            throw SwiftCaffeError(.semantic, "unknown solver type '\(typeName)'", field: "type",
-                                  hint: Suggest.didYouMean(typeName, among: names)
-                                    ?? "use one of \(names.joined(separator: ", "))")
+            throw SwiftCaffeError.invalid("type", "unknown solver type '\(typeName)'",
+                                          hint: Suggest.didYouMean(typeName, among: names)
+                                            ?? "use one of \(names.joined(separator: ", "))")
         }
         guard p.regularizationType == "L2" || p.regularizationType == "L1" else {
-            throw SwiftCaffeError(.semantic, "unknown regularization type '\(p.regularizationType)'",
-                                  field: "regularization_type", hint: "use \"L2\" or \"L1\"")
+            throw SwiftCaffeError.invalid("regularization_type", "unknown regularization type '\(p.regularizationType)'",
+                                          hint: "use \"L2\" or \"L1\"")
         }
         if type == .adaGrad || type == .rmsProp, p.momentum != 0 {
-            throw SwiftCaffeError(.semantic, "momentum cannot be used with \(type.rawValue) (got \(p.momentum))",
-                                  field: "momentum", hint: "remove the momentum line")
+            throw SwiftCaffeError.invalid("momentum", "momentum cannot be used with \(type.rawValue) (got \(p.momentum))",
+                                          hint: "remove the momentum line")
         }
         if type == .rmsProp, !(p.rmsDecay >= 0 && p.rmsDecay < 1) {
-            throw SwiftCaffeError(.semantic, "rms_decay must be in [0, 1) (got \(p.rmsDecay))", field: "rms_decay")
+            throw SwiftCaffeError.invalid("rms_decay", "rms_decay must be in [0, 1) (got \(p.rmsDecay))")
         }
         guard p.iterSize >= 1 else {
-            throw SwiftCaffeError(.semantic, "iter_size must be at least 1 (got \(p.iterSize))", field: "iter_size")
+            throw SwiftCaffeError.invalid("iter_size", "iter_size must be at least 1 (got \(p.iterSize))")
         }
         precondition(params.count == lrMultipliers.count && params.count == decayMultipliers.count)
         self.type = type

@@ -22,10 +22,7 @@ final class AbsValTests: XCTestCase {
     func testInPlaceIsRejected() throws {
         let layer = try LayerTest.make(#"type: "AbsVal""#)
         let blob = LayerTest.blob([2, 3])
-        let e = TestSupport.error {
-            try layer.setUp(bottom: [blob], top: [blob])
-            try layer.reshape(bottom: [blob], top: [blob])
-        }
+        let e = TestSupport.error { try LayerTest.setUp(layer, bottom: [blob], top: [blob]) }
         XCTAssertTrue(e?.message.contains("in place") ?? false, "\(String(describing: e))")
         XCTAssertEqual(layer.bottomCountRange, 1...1)
         XCTAssertEqual(layer.topCountRange, 1...1)

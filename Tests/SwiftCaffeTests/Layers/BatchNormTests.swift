@@ -104,9 +104,7 @@ final class BatchNormTests: XCTestCase {
 
         let y = LayerTest.blob([3, 2, 2, 2], low: -2, high: 2)
         let inPlace = try LayerTest.make(#"type: "BatchNorm""#)
-        try inPlace.setUp(bottom: [y], top: [y])
-        try inPlace.fillParameters()
-        try inPlace.reshape(bottom: [y], top: [y])
+        try LayerTest.setUp(inPlace, bottom: [y], top: [y])
         try inPlace.forward(bottom: [y], top: [y])
         for (a, b) in zip(y.dataArray, top[0].dataArray) { XCTAssertEqual(a, b, accuracy: 1e-6) }
         y.fillData(123)  // e.g. a Scale layer working in place afterwards

@@ -251,8 +251,7 @@ final class ConvolutionLayerTests: XCTestCase {
     func testInPlaceIsRejected() throws {
         let layer = try LayerTest.make("type: \"Convolution\" convolution_param { num_output: 2 kernel_size: 1 }")
         let x = LayerTest.blob([1, 2, 3, 3])
-        try layer.setUp(bottom: [x], top: [x])
-        let e = TestSupport.error({ try layer.reshape(bottom: [x], top: [x]) })
+        let e = TestSupport.error({ try LayerTest.setUp(layer, bottom: [x], top: [x]) })
         XCTAssertTrue(e?.message.contains("in place") ?? false, "\(String(describing: e))")
     }
 }

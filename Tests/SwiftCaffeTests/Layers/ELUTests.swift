@@ -41,7 +41,7 @@ final class ELUTests: XCTestCase {
         var param = Caffe_LayerParameter()
         param.type = "ELU"
         param.eluParam.alpha = .nan
-        let e = TestSupport.error { _ = try LayerRegistry.shared.makeLayer(param) }
+        let e = TestSupport.error { _ = try LayerRegistry.builtIn.makeLayer(param) }
         XCTAssertEqual(e?.field, "elu_param.alpha")
     }
 }

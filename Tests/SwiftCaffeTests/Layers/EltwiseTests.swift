@@ -91,8 +91,7 @@ final class EltwiseTests: XCTestCase {
 
             let y = (1...3).map { LayerTest.blob([2, 5], seed: UInt64($0)) }
             let inPlace = try LayerTest.make(text)
-            try inPlace.setUp(bottom: y, top: [y[0]])
-            try inPlace.reshape(bottom: y, top: [y[0]])
+            try LayerTest.setUp(inPlace, bottom: y, top: [y[0]])
             try inPlace.forward(bottom: y, top: [y[0]])
             XCTAssertEqual(y[0].dataArray, top[0].dataArray)
             y[0].setDiff(dy)

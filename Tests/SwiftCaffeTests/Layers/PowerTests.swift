@@ -90,7 +90,7 @@ final class PowerTests: XCTestCase {
         var param = Caffe_LayerParameter()
         param.type = "Power"
         param.powerParam.scale = .infinity
-        let e = TestSupport.error { _ = try LayerRegistry.shared.makeLayer(param) }
+        let e = TestSupport.error { _ = try LayerRegistry.builtIn.makeLayer(param) }
         XCTAssertEqual(e?.field, "power_param.scale")
     }
 }

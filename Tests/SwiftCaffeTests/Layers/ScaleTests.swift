@@ -93,10 +93,8 @@ final class ScaleTests: XCTestCase {
         top[0].setDiff(dy)
         try layers[0].backward(top: top, propagateDown: [true], bottom: [x])
 
-        try layers[1].setUp(bottom: [y], top: [y])
-        try layers[1].fillParameters()
-        try layers[1].reshape(bottom: [y], top: [y])
-        layers[1].paramPropagateDown = [true, true]
+        try LayerTest.setUp(layers[1], bottom: [y], top: [y])
+        XCTAssertEqual(layers[1].paramPropagateDown, [true, true])
         XCTAssertEqual(layers[1].blobs[0].dataArray, layers[0].blobs[0].dataArray)
         try layers[1].forward(bottom: [y], top: [y])
         XCTAssertEqual(y.dataArray, top[0].dataArray)

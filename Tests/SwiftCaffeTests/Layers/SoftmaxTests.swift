@@ -82,8 +82,7 @@ final class SoftmaxTests: XCTestCase {
         let top = try LayerTest.setUp(outOfPlace, bottom: [x])
         try outOfPlace.forward(bottom: [x], top: top)
         let inPlace = try LayerTest.make(#"type: "Softmax""#)
-        try inPlace.setUp(bottom: [y], top: [y])
-        try inPlace.reshape(bottom: [y], top: [y])
+        try LayerTest.setUp(inPlace, bottom: [y], top: [y])
         try inPlace.forward(bottom: [y], top: [y])
         assertClose(y.dataArray, top[0].dataArray)
         let dy = LayerTest.blob([2, 3, 2, 2], seed: 3).dataArray

@@ -42,6 +42,9 @@ struct GradientChecker {
     func mismatches(_ layer: Layer, bottom: [Blob], top: [Blob], bottomsToCheck: [Int]? = nil,
                     checkParameters: Bool = true) throws -> (mismatches: [Mismatch], checked: Int, skipped: Int) {
         let randomState = layer.random.savedState
+        try layer.reshape(bottom: bottom, top: top)
+        let generator = RandomSource(seed: seed)
+        let projection = top.map { t in (0..<t.count).map { _ in generator.uniform(-1, 1) } }
         func objective() throws -> Double {
             try layer.random.restore(randomState)  // the same dropout mask every time
             try layer.forward(bottom: bottom, top: top)
@@ -51,9 +54,6 @@ struct GradientChecker {
             }
             return sum
         }
-        try layer.reshape(bottom: bottom, top: top)
-        let generator = RandomSource(seed: seed)
-        projection = top.map { t in (0..<t.count).map { _ in generator.uniform(-1, 1) } }
 
         // Analytic gradients.
         _ = try objective()
@@ -97,12 +97,4 @@ struct GradientChecker {
         _ = try objective()
         return (found, checked, skipped)
     }
-
-    private var projection: [[Float]] {
-        get { storage.projection }
-        nonmutating set { storage.projection = newValue }
-    }
-    private let storage = Storage()
-    private final class Storage { var projection: [[Float]] = [] }
 }
-

@@ -34,11 +34,9 @@ final class OffByFactorInnerProduct: Layer {
     var inner: Layer!
     var bottomFactor: Float = 1
     var weightFactor: Float = 1
-    override func setUp(bottom: [Blob], top: [Blob]) throws {
+    override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         inner = try LayerTest.make(#"type: "InnerProduct" inner_product_param { num_output: 3 weight_filler { type: "gaussian" std: 1 } bias_filler { type: "gaussian" std: 1 } }"#)
-        try inner.setUp(bottom: bottom, top: top)
-        inner.random = random
-        try inner.fillParameters()
+        try inner.setUp(bottom: bottom, top: top, random: random)
         blobs = inner.blobs
     }
     override func reshape(bottom: [Blob], top: [Blob]) throws { try inner.reshape(bottom: bottom, top: top) }

@@ -6,19 +6,31 @@ import XCTest
 enum LayerTest {
     /// A layer built from prototxt text of one `layer { … }` body (without the braces).
     static func make(_ text: String, phase: Caffe_Phase = .train) throws -> Layer {
-        var (param, _) = try Prototxt.decode(Caffe_LayerParameter.self, text: text, file: "layer.prototxt")
-        param.phase = phase
-        return try LayerRegistry.shared.makeLayer(param)
+        let (param, _) = try Prototxt.decode(Caffe_LayerParameter.self, text: text, file: "layer.prototxt")
+        return try make(param, phase: phase)
     }
 
-    /// Sets the layer up on the bottoms (new tops are created) and fills its parameters.
-    static func setUp(_ layer: Layer, bottom: [Blob], tops: Int = 1) throws -> [Blob] {
+    /// The layer of `param`, from the built-in registry, in `phase`.
+    static func make(_ param: Caffe_LayerParameter, phase: Caffe_Phase = .train) throws -> Layer {
+        var param = param
+        param.phase = phase
+        return try LayerRegistry.builtIn.makeLayer(param)
+    }
+
+    /// Sets the layer up on the bottoms through its entry point, with `tops` new tops.
+    /// `forceParameterGradients`: every parameter's gradient is computed, lr_mult 0
+    /// or not (a layer used alone, as in Caffe's layer tests: the gradient checker
+    /// checks them all); false gives a net's rule (lr_mult 0 = no gradient).
+    static func setUp(_ layer: Layer, bottom: [Blob], tops: Int = 1,
+                      forceParameterGradients: Bool = true) throws -> [Blob] {
         let top = try (0..<tops).map { _ in try Blob(shape: []) }
-        try layer.setUp(bottom: bottom, top: top)
-        try layer.fillParameters()
-        try layer.reshape(bottom: bottom, top: top)
-        layer.paramPropagateDown = layer.blobs.map { _ in true }
+        try setUp(layer, bottom: bottom, top: top, forceParameterGradients: forceParameterGradients)
         return top
+    }
+
+    /// Sets the layer up on the given bottoms and tops (e.g. in place: top === bottom).
+    static func setUp(_ layer: Layer, bottom: [Blob], top: [Blob], forceParameterGradients: Bool = true) throws {
+        try layer.setUp(bottom: bottom, top: top, forceParameterGradients: forceParameterGradients)
     }
 
     /// A blob of the given shape with uniform values in [low, high).

@@ -41,10 +41,7 @@ enum NeuronTest {
         let inLayer = try LayerTest.make(text, phase: phase)
         inLayer.random = RandomSource(seed: 99)
         let shared = input
-        try inLayer.setUp(bottom: [shared], top: [shared])
-        try inLayer.fillParameters()
-        try inLayer.reshape(bottom: [shared], top: [shared])
-        inLayer.paramPropagateDown = inLayer.blobs.map { _ in true }
+        try LayerTest.setUp(inLayer, bottom: [shared], top: [shared])
         prepare(inLayer)
         try inLayer.forward(bottom: [shared], top: [shared])
         XCTAssertEqual(shared.dataArray, top[0].dataArray, "in-place top data", file: file, line: line)

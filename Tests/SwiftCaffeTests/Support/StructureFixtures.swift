@@ -21,11 +21,10 @@ enum StructureFixtures {
         let path = TestSupport.caffeFixtures.appendingPathComponent("\(fixture)/net.prototxt")
         let text = try String(contentsOf: path, encoding: .utf8)
         let (net, _) = try Prototxt.decode(Caffe_NetParameter.self, text: text, file: path.path)
-        guard var param = net.layer.first(where: { $0.name == name }) else {
+        guard let param = net.layer.first(where: { $0.name == name }) else {
             throw SwiftCaffeError(.semantic, "no layer \(name) in \(fixture)")
         }
-        param.phase = phase
-        return try LayerRegistry.shared.makeLayer(param)
+        return try LayerTest.make(param, phase: phase)
     }
 
     static func blob(_ proto: Caffe_BlobProto) throws -> Blob {
