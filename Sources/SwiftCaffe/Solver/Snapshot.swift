@@ -70,7 +70,8 @@ public enum Snapshot {
     public static func readWeights(_ path: String) throws -> Caffe_NetParameter {
         if path.hasSuffix(".solverstate") {
             throw SwiftCaffeError(.usage, "'\(path)' is a solver state, not weights",
-                                  hint: "use --snapshot \(path) to resume training from it")
+                                  hint: "resume training from it with Solver.restore(from:); its weights are in the "
+                                      + ".caffemodel of the same snapshot")
         }
         let data = try read(path, what: "weights file")
         guard !data.isEmpty else { throw SwiftCaffeError(.io, "weights file '\(path)' is empty") }
@@ -85,7 +86,7 @@ public enum Snapshot {
     public static func readState(_ path: String) throws -> Caffe_SolverState {
         if path.hasSuffix(".caffemodel") {
             throw SwiftCaffeError(.usage, "'\(path)' is a model (weights), not a solver state",
-                                  hint: "use --weights \(path) to start training from its weights")
+                                  hint: "start from its weights with Snapshot.readWeights and Net.copyTrainedLayers(from:)")
         }
         let data = try read(path, what: "solver state")
         guard !data.isEmpty else { throw SwiftCaffeError(.io, "solver state '\(path)' is empty (truncated?)") }
