@@ -22,32 +22,16 @@ struct ComputeImageMean: ParsableCommand {
     @Argument(help: "The mean file to write, e.g. mean.binaryproto (replaced atomically).")
     var meanFile: String
 
-    @Option(name: .customLong("backend"), help: "The database backend (only lmdb).")
-    var backend = "lmdb"
+    @OptionGroup var database: BackendOption
 
     @Flag(name: .customLong("pca"), help: "Also store the eigen-decomposition of the colour covariance (3 channels).")
     var pca = false
 
     func run() throws {
-        try reportingErrors {
-            guard backend.lowercased() == "lmdb" else {
-                throw SwiftCaffeError(.usage, "unsupported backend '\(backend)': compute-image-mean reads only lmdb",
-                                      hint: "omit --backend or pass --backend lmdb")
-            }
-            let bar = ProgressBar.ifTerminal()
-            var progress: ((Int, Int) -> Void)?
-            if let bar { progress = { done, total in bar.draw(done, total) } }
-            let result: ImageMeanComputer.Result
-            do {
-                result = try ImageMeanComputer.computeAndWrite(databasePath: db, meanPath: meanFile, pca: pca,
-                                                               progress: progress)
-            } catch {
-                bar?.finish()
-                throw error
-            }
-            bar?.finish()
-            print("Processed \(result.count) files.")
-            for line in result.summaryLines { print(line) }
+        let result = try withProgress {
+            try ImageMeanComputer.computeAndWrite(databasePath: db, meanPath: meanFile, pca: pca, progress: $0)
         }
+        print("Processed \(result.count) files.")
+        for line in result.summaryLines { print(line) }
     }
 }

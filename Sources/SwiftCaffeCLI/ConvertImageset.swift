@@ -31,8 +31,7 @@ struct ConvertImageset: ParsableCommand {
     @Flag(name: .customLong("shuffle"), help: "Shuffle the list (a fixed seed: the same order every run).")
     var shuffle = false
 
-    @Option(name: .customLong("backend"), help: "The database backend (only lmdb).")
-    var backend = "lmdb"
+    @OptionGroup var database: BackendOption
 
     @Option(name: .customLong("resize_height"), help: "Resize every image to this height (with --resize_width; 0: keep).")
     var resizeHeight = 0
@@ -54,42 +53,53 @@ struct ConvertImageset: ParsableCommand {
             help: "With --encoded: 'jpg' or 'png' (default: keep each file's own format).")
     var encodeType: String?
 
-    func run() throws {
+    func validate() throws {
         try reportingErrors {
-            guard backend.lowercased() == "lmdb" else {
-                throw SwiftCaffeError(.usage, "unsupported backend '\(backend)': convert-imageset writes only lmdb",
-                                      hint: "omit --backend or pass --backend lmdb")
+            if let encodeType, Self.format(named: encodeType) == nil {
+                throw SwiftCaffeError(.usage, "unsupported --encode_type '\(encodeType)'",
+                                      hint: "use jpg or png, or omit it to keep each file's format")
             }
-            var options = ImagesetConverter.Options()
-            options.gray = gray
-            options.shuffle = shuffle
-            options.resizeHeight = resizeHeight
-            options.resizeWidth = resizeWidth
-            options.shorterSide = shorterSide
-            options.checkSize = checkSize
-            options.encoded = encoded
-            if let encodeType {
-                switch encodeType.lowercased() {
-                case "jpg", "jpeg": options.encodeType = .jpg
-                case "png": options.encodeType = .png
-                default:
-                    throw SwiftCaffeError(.usage, "unsupported --encode_type '\(encodeType)'",
-                                          hint: "use jpg or png, or omit it to keep each file's format")
-                }
+            if resizeHeight < 0 || resizeWidth < 0 || shorterSide < 0 {
+                throw SwiftCaffeError(.usage, "--resize_height, --resize_width and --shorter_side cannot be negative")
             }
-            let bar = ProgressBar.ifTerminal()
-            var progress: ((Int, Int) -> Void)?
-            if let bar { progress = { done, total in bar.draw(done, total) } }
-            let count: Int
-            do {
-                count = try ImagesetConverter.convert(root: root, listFile: listFile, databasePath: db,
-                                                      options: options, progress: progress)
-            } catch {
-                bar?.finish()
-                throw error
+            if (resizeHeight == 0) != (resizeWidth == 0) {
+                throw SwiftCaffeError(.usage, "--resize_height and --resize_width go together (got \(resizeHeight) "
+                                      + "and \(resizeWidth))",
+                                      hint: "give both, or use --shorter_side N to keep the aspect ratio")
             }
-            bar?.finish()
-            print("Processed \(count) files.")
+            if shorterSide > 0 && resizeHeight > 0 {
+                throw SwiftCaffeError(.usage, "--shorter_side cannot be combined with --resize_height/--resize_width",
+                                      hint: "pick one way of resizing")
+            }
+            if encodeType != nil && !encoded {
+                throw SwiftCaffeError(.usage, "--encode_type needs --encoded", hint: "add --encoded to store encoded images")
+            }
+        }
+    }
+
+    func run() throws {
+        var options = ImagesetConverter.Options()
+        options.gray = gray
+        options.shuffle = shuffle
+        options.resizeHeight = resizeHeight
+        options.resizeWidth = resizeWidth
+        options.shorterSide = shorterSide
+        options.checkSize = checkSize
+        options.encoded = encoded
+        options.encodeType = encodeType.flatMap(Self.format(named:))
+        let count = try withProgress {
+            try ImagesetConverter.convert(root: root, listFile: listFile, databasePath: db, options: options,
+                                          progress: $0)
+        }
+        print("Processed \(count) files.")
+    }
+
+    /// --encode_type's format; nil for a name it does not know.
+    private static func format(named name: String) -> ImageCodec.Format? {
+        switch name.lowercased() {
+        case "jpg", "jpeg": .jpg
+        case "png": .png
+        default: nil
         }
     }
 }

@@ -1,11 +1,6 @@
 import ArgumentParser
 import Foundation
 import SwiftCaffe
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 struct ConvertMNIST: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,22 +23,12 @@ struct ConvertMNIST: ParsableCommand {
     @Argument(help: "The LMDB database directory to create (must not exist).")
     var db: String
 
-    @Option(help: "The database backend (only lmdb).")
-    var backend: String = "lmdb"
+    @OptionGroup var database: BackendOption
 
     func run() throws {
-        try reportingErrors {
-            guard backend.lowercased() == "lmdb" else {
-                throw SwiftCaffeError(.usage, "unsupported backend '\(backend)': convert-mnist writes only lmdb",
-                                      hint: "omit --backend or pass --backend lmdb")
-            }
-            let bar = ProgressBar.ifTerminal()
-            var progress: ((Int, Int) -> Void)?
-            if let bar { progress = { done, total in bar.draw(done, total) } }
-            let count = try MNISTConverter.convert(
-                imagesPath: images, labelsPath: labels, databasePath: db, progress: progress)
-            bar?.finish()
-            print("Processed \(count) files.")
+        let count = try withProgress {
+            try MNISTConverter.convert(imagesPath: images, labelsPath: labels, databasePath: db, progress: $0)
         }
+        print("Processed \(count) files.")
     }
 }

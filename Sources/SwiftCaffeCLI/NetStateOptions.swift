@@ -2,21 +2,29 @@ import ArgumentParser
 import CaffeProto
 import SwiftCaffe
 
-/// Caffe's net-state flags: --phase, --level, --stage (repeatable).
+/// Caffe's net-state flags: --phase, and the rule flags --level and --stage.
 struct NetStateOptions: ParsableArguments {
-    @Option(help: "Net phase: TRAIN or TEST (default: the file's state, normally TEST).")
+    @Option(help: "Net phase: TRAIN or TEST (default: TEST for test, TRAIN for time, the file's state for summary).")
     var phase: PhaseArgument?
 
+    @OptionGroup var rules: NetRuleOptions
+
+    /// The build options for these flags; without --phase, `defaultPhase` (nil: the file's state).
+    func buildOptions(inspectOnly: Bool, defaultPhase: Caffe_Phase? = nil) -> NetBuildOptions {
+        NetBuildOptions(phase: phase?.phase ?? defaultPhase, level: rules.level, stages: rules.stage,
+                        inspectOnly: inspectOnly)
+    }
+}
+
+/// Caffe's --level and --stage (repeatable), matched against a net's include/exclude
+/// rules; `train` applies them to its train net.
+struct NetRuleOptions: ParsableArguments {
     @Option(help: "Net level, matched against min_level/max_level rules.")
     var level: Int32?
 
     @Option(help: ArgumentHelp("A stage, matched against stage/not_stage rules (repeatable).",
                                valueName: "stage"))
     var stage: [String] = []
-
-    func buildOptions(inspectOnly: Bool) -> NetBuildOptions {
-        NetBuildOptions(phase: phase?.phase, level: level, stages: stage, inspectOnly: inspectOnly)
-    }
 }
 
 enum PhaseArgument: String, ExpressibleByArgument, CaseIterable {

@@ -5,14 +5,18 @@ import Glibc
 import Darwin
 #endif
 
-/// A one-line progress bar redrawn on stderr, for the data tools. `ifTerminal()` gives
-/// one only when stderr is a terminal, so logs and pipes get no carriage returns.
-final class ProgressBar {
-    private var drawn = false
+/// Runs a data tool's `work` with a progress callback that draws a bar on stderr when
+/// stderr is a terminal (nil otherwise, so logs and pipes get no carriage returns).
+/// The bar's line is ended however `work` ends, so an error starts on a line of its own.
+func withProgress<T>(_ work: (_ progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> T) rethrows -> T {
+    let bar = isatty(2) != 0 ? ProgressBar() : nil
+    defer { bar?.finish() }
+    return try work(bar.map { $0.draw })
+}
 
-    static func ifTerminal() -> ProgressBar? {
-        isatty(2) != 0 ? ProgressBar() : nil
-    }
+/// A one-line progress bar redrawn on stderr (through `withProgress`).
+private final class ProgressBar {
+    private var drawn = false
 
     func draw(_ done: Int, _ total: Int) {
         let width = 40

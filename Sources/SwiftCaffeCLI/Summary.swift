@@ -19,10 +19,8 @@ struct Summary: ParsableCommand {
     @OptionGroup var state: NetStateOptions
 
     func run() throws {
-        try reportingErrors {
-            let definition = try NetDefinition.load(path: net)
-            let built = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: true))
-            print(NetSummary(net: built).render())
-        }
+        let definition = try NetDefinition.load(path: net)
+        let built = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: true))
+        print(NetSummary(net: built).render())
     }
 }

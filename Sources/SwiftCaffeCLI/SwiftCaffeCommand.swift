@@ -13,24 +13,35 @@ struct SwiftCaffeCommand: ParsableCommand {
                       ConvertImageset.self, ComputeImageMean.self]
     )
 
+    /// ArgumentParser's `main`, with a `SwiftCaffeError` from any command's `run()`
+    /// turned into a readable message and a non-zero exit status — never a stack trace.
     static func main() {
         // Before anything else: OpenBLAS may have picked slow kernels for this CPU.
         BLASCoreType.restartWithBetterKernelsIfNeeded()
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as SwiftCaffeError {
+            exit(withError: report(error))
+        } catch {
+            exit(withError: error)
+        }
     }
 }
 
-/// Runs a command body and turns a `SwiftCaffeError` into a readable message and a
-/// non-zero exit status — never a stack trace.
-func reportingErrors(_ body: () throws -> Void) throws {
+/// For a command's `validate()`, whose errors ArgumentParser itself prints: a
+/// `SwiftCaffeError` (a usage error naming a flag, with a hint) is printed as `run()`'s
+/// errors are, and the command exits with its status.
+func reportingErrors(_ checks: () throws -> Void) throws {
     do {
-        try body()
+        try checks()
     } catch let error as SwiftCaffeError {
-        printError(error.description)
-        throw ExitCode(error.kind == .usage ? 64 : 1)
+        throw report(error)
     }
 }
 
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+/// Prints `error` on stderr; the exit status is 64 (EX_USAGE) for a usage error, 1 otherwise.
+private func report(_ error: SwiftCaffeError) -> ExitCode {
+    FileHandle.standardError.write(Data((error.description + "\n").utf8))
+    return ExitCode(error.kind == .usage ? 64 : 1)
 }

@@ -9,8 +9,8 @@ struct Time: ParsableCommand {
         discussion: """
             Prints per-layer average forward and backward milliseconds and, in Caffe's \
             wording, "Average Forward pass", "Average Backward pass" and \
-            "Average Forward-Backward", plus images per second. Deploy nets (no loss) \
-            are timed backward from their outputs to their inputs. Data layers whose \
+            "Average Forward-Backward", plus images per second. The net is built in \
+            phase TRAIN unless --phase TEST. Deploy nets (no loss) are timed backward from their outputs to their inputs. Data layers whose \
             database is not available are replaced by DummyData of the same shape.
 
             Example: swiftcaffe time --model models/bvlc_reference_caffenet/deploy.prototxt --batch 64
@@ -30,41 +30,41 @@ struct Time: ParsableCommand {
 
     func validate() throws {
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
+        try reportingErrors {
+            if let batch, batch <= 0 { throw SwiftCaffeError(.usage, "--batch must be positive (got \(batch))") }
+        }
     }
 
     func run() throws {
-        try reportingErrors {
-            var definition = try NetDefinition.load(path: model)
-            if let batch { definition = try definition.withBatchSize(batch) }
-            var options = state.buildOptions(inspectOnly: false)
-            if state.phase == nil { options.phase = .train }  // Caffe's `time` default
-            var inspectOptions = options
-            inspectOptions.inspectOnly = true
-            let shapes = try NetBuilder.build(definition, options: inspectOptions)
-            let (runnable, replaced) = definition.replacingLayers(ofTypes: ["Data", "ImageData"], shapesFrom: shapes)
-            for name in replaced {
-                print("Note: data layer '\(name)' replaced by DummyData of the same shape for timing")
-            }
-            let net = try NetBuilder.build(runnable, options: options)
-            print("*** Benchmark begins ***")
-            print("Testing for \(iterations) iterations.")
-            let result = try NetTimer(net: net).run(iterations: iterations) { i, ms in
-                print("Iteration: \(i) forward-backward time: \(Self.format(ms)) ms.")
-            }
-            print("Average time per layer: ")
-            let width = result.layerNames.map(\.count).max() ?? 0
-            for i in result.layerNames.indices {
-                let name = String(repeating: " ", count: width - result.layerNames[i].count) + result.layerNames[i]
-                print("\(name)\tforward: \(Self.format(result.forwardMilliseconds[i])) ms.")
-                print("\(name)\tbackward: \(Self.format(result.backwardMilliseconds[i])) ms.")
-            }
-            print("Average Forward pass: \(Self.format(result.averageForward)) ms.")
-            print("Average Backward pass: \(Self.format(result.averageBackward)) ms.")
-            print("Average Forward-Backward: \(Self.format(result.averageForwardBackward)) ms.")
-            print("Total Time: \(Self.format(result.totalMilliseconds)) ms.")
-            print("Images per second: \(String(format: "%.1f", result.imagesPerSecond)) (batch \(result.batchSize))")
-            print("*** Benchmark ends ***")
+        var definition = try NetDefinition.load(path: model)
+        if let batch { definition = try definition.withBatchSize(batch) }
+        let options = state.buildOptions(inspectOnly: false, defaultPhase: .train)  // Caffe's `time` default
+        var inspectOptions = options
+        inspectOptions.inspectOnly = true
+        let shapes = try NetBuilder.build(definition, options: inspectOptions)
+        let (runnable, replaced) = definition.replacingLayers(ofTypes: ["Data", "ImageData"], shapesFrom: shapes)
+        for name in replaced {
+            print("Note: data layer '\(name)' replaced by DummyData of the same shape for timing")
         }
+        let net = try NetBuilder.build(runnable, options: options)
+        print("*** Benchmark begins ***")
+        print("Testing for \(iterations) iterations.")
+        let result = try NetTimer(net: net).run(iterations: iterations) { i, ms in
+            print("Iteration: \(i) forward-backward time: \(Self.format(ms)) ms.")
+        }
+        print("Average time per layer: ")
+        let width = result.layerNames.map(\.count).max() ?? 0
+        for i in result.layerNames.indices {
+            let name = String(repeating: " ", count: width - result.layerNames[i].count) + result.layerNames[i]
+            print("\(name)\tforward: \(Self.format(result.forwardMilliseconds[i])) ms.")
+            print("\(name)\tbackward: \(Self.format(result.backwardMilliseconds[i])) ms.")
+        }
+        print("Average Forward pass: \(Self.format(result.averageForward)) ms.")
+        print("Average Backward pass: \(Self.format(result.averageBackward)) ms.")
+        print("Average Forward-Backward: \(Self.format(result.averageForwardBackward)) ms.")
+        print("Total Time: \(Self.format(result.totalMilliseconds)) ms.")
+        print("Images per second: \(String(format: "%.1f", result.imagesPerSecond)) (batch \(result.batchSize))")
+        print("*** Benchmark ends ***")
     }
 
     static func format(_ ms: Double) -> String {

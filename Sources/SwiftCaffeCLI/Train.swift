@@ -47,6 +47,7 @@ struct Train: ParsableCommand {
             relative to the current directory, as in Caffe) and trains to max_iter, logging \
             in Caffe's format and writing <prefix>_iter_<N>.caffemodel/.solverstate snapshots.
 
+            --level and --stage set the train net's state (the test nets take test_state). \
             Ctrl-C (SIGINT) snapshots and stops; SIGHUP snapshots and continues.
 
             Examples:
@@ -72,11 +73,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("sighup_effect"), help: "What SIGHUP does: stop, snapshot or none.")
     var sighupEffect: SignalEffect = .snapshot
 
-    @Option(help: "Net level of the train net, matched against min_level/max_level rules.")
-    var level: Int32?
-
-    @Option(help: ArgumentHelp("A stage of the train net (repeatable).", valueName: "stage"))
-    var stage: [String] = []
+    @OptionGroup var rules: NetRuleOptions
 
     @Option(help: "Also append the log lines to this file.")
     var log: String?
@@ -85,76 +82,75 @@ struct Train: ParsableCommand {
         if snapshot != nil && weights != nil {
             throw ValidationError("give --snapshot to resume training or --weights to fine-tune, not both")
         }
-    }
-
-    func run() throws {
         try reportingErrors {
             if let snapshot, snapshot.hasSuffix(".caffemodel") {
                 throw SwiftCaffeError(.usage, "--snapshot expects a .solverstate, but '\(snapshot)' is a model",
                                       hint: "use --weights \(snapshot) to start from its weights")
             }
-            let weightFiles = (weights ?? "").split(separator: ",").map(String.init)
-            for file in weightFiles where file.hasSuffix(".solverstate") {
-                throw SwiftCaffeError(.usage, "--weights expects .caffemodel files, but '\(file)' is a solver state",
-                                      hint: "use --snapshot \(file) to resume training from it")
-            }
-            let logger = try SolverLog(path: log, progress: true)
-            defer { logger.finishProgress() }
-            var (param, notes) = try Solver.loadParameter(path: solver)
-            for note in notes { logger.info("Note: \(note)") }
-            let seed: UInt64
-            if param.randomSeed >= 0 {
-                seed = UInt64(param.randomSeed)
-            } else {
-                seed = UInt64.random(in: 0...UInt64(Int64.max))
-                param.randomSeed = Int64(seed)
-                logger.info("Random seed: \(seed) (random_seed not set; add 'random_seed: \(seed)' to repeat this run)")
-            }
-            let random = RandomSource(seed: seed)
-            let solver = try Solver.make(param: param, options: .init(level: level, stages: stage),
-                                         random: random, log: logger)
-            if let snapshot {
-                logger.info("Resuming from \(snapshot)")
-                try solver.restore(from: snapshot)
-            } else {
-                for file in weightFiles {
-                    logger.info("Finetuning from \(file)")
-                    let proto = try Net.readWeights(file)
-                    try solver.net.copyTrainedLayers(from: proto, source: "'\(file)'")
-                    for testNet in solver.testNets { try testNet.copyTrainedLayers(from: proto, source: "'\(file)'") }
-                }
-            }
-            let sigint = sigintEffect, sighup = sighupEffect
-            installSignalHandlers()
-            // Checked once per iteration: reads the handlers' flags, allocates nothing.
-            solver.actionRequest = {
-                for slot in 0..<2 where pendingSignals[slot] != 0 {
-                    pendingSignals[slot] = 0
-                    let name = slot == 0 ? "SIGINT" : "SIGHUP"
-                    switch slot == 0 ? sigint : sighup {
-                    case nil:
-                        logger.info("Snapshotting and stopping (\(name))…")
-                        return .snapshotAndStop
-                    case .stop?:
-                        logger.info("Stopping (\(name))")
-                        return .stop
-                    case .snapshot?:
-                        logger.info("Snapshotting (\(name))")
-                        return .snapshot
-                    case SignalEffect.none?:
-                        continue
-                    }
-                }
-                return .none
-            }
-            logger.info("Starting Optimization")
-            let startIter = solver.iter
-            let clock = ContinuousClock()
-            let started = clock.now
-            try solver.solve()
-            logger.info(trainingReport(solver: solver, iterations: solver.iter - startIter,
-                                       seconds: (clock.now - started).seconds))
+            try WeightsFlag.requireModels(weightFiles) { "use --snapshot \($0) to resume training from it" }
         }
+    }
+
+    /// The files of --weights.
+    private var weightFiles: [String] { (weights ?? "").split(separator: ",").map(String.init) }
+
+    func run() throws {
+        let logger = try SolverLog(path: log, progress: true)
+        defer { logger.finishProgress() }
+        var (param, notes) = try Solver.loadParameter(path: solver)
+        for note in notes { logger.info("Note: \(note)") }
+        let seed: UInt64
+        if param.randomSeed >= 0 {
+            seed = UInt64(param.randomSeed)
+        } else {
+            seed = UInt64.random(in: 0...UInt64(Int64.max))
+            param.randomSeed = Int64(seed)
+            logger.info("Random seed: \(seed) (random_seed not set; add 'random_seed: \(seed)' to repeat this run)")
+        }
+        let random = RandomSource(seed: seed)
+        let solver = try Solver.make(param: param, options: .init(level: rules.level, stages: rules.stage),
+                                     random: random, log: logger)
+        if let snapshot {
+            logger.info("Resuming from \(snapshot)")
+            try solver.restore(from: snapshot)
+        } else {
+            for file in weightFiles {
+                logger.info("Finetuning from \(file)")
+                let proto = try Net.readWeights(file)
+                try solver.net.copyTrainedLayers(from: proto, source: "'\(file)'")
+                for testNet in solver.testNets { try testNet.copyTrainedLayers(from: proto, source: "'\(file)'") }
+            }
+        }
+        let sigint = sigintEffect, sighup = sighupEffect
+        installSignalHandlers()
+        // Checked once per iteration: reads the handlers' flags, allocates nothing.
+        solver.actionRequest = {
+            for slot in 0..<2 where pendingSignals[slot] != 0 {
+                pendingSignals[slot] = 0
+                let name = slot == 0 ? "SIGINT" : "SIGHUP"
+                switch slot == 0 ? sigint : sighup {
+                case nil:
+                    logger.info("Snapshotting and stopping (\(name))…")
+                    return .snapshotAndStop
+                case .stop?:
+                    logger.info("Stopping (\(name))")
+                    return .stop
+                case .snapshot?:
+                    logger.info("Snapshotting (\(name))")
+                    return .snapshot
+                case SignalEffect.none?:
+                    continue
+                }
+            }
+            return .none
+        }
+        logger.info("Starting Optimization")
+        let startIter = solver.iter
+        let clock = ContinuousClock()
+        let started = clock.now
+        try solver.solve()
+        logger.info(trainingReport(solver: solver, iterations: solver.iter - startIter,
+                                   seconds: (clock.now - started).seconds))
     }
 }
 
@@ -163,9 +159,9 @@ struct Train: ParsableCommand {
 private func trainingReport(solver: Solver, iterations: Int, seconds: Double) -> String {
     var line = "Trained \(iterations) iterations in \(String(format: "%.1f", seconds)) s"
     let batch = solver.net.layers.compactMap { $0 as? ResumableDataSource }.first?.examplesPerBatch
-    if let batch, seconds > 0 {
-        let images = Double(iterations * max(Int(solver.param.iterSize), 1) * batch)
-        line += " (\(String(format: "%.1f", images / seconds)) images/s)"
+    if let batch, let rate = Throughput.imagesPerSecond(images: iterations * max(Int(solver.param.iterSize), 1) * batch,
+                                                        seconds: seconds) {
+        line += " (\(String(format: "%.1f", rate)) images/s)"
     }
     var usage = rusage()
     if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {

@@ -16,16 +16,14 @@ struct Upgrade: ParsableCommand {
     var output: String
 
     func run() throws {
-        try reportingErrors {
-            let definition = try NetDefinition.load(path: input)
-            let text = "# Upgraded by swiftcaffe from \(input)\n" + definition.param.textFormatString()
-            try AtomicFile.write(Data(text.utf8), to: output)
-            if definition.upgradeNotes.isEmpty {
-                print("\(input) was already in the modern form; wrote a copy to \(output)")
-            } else {
-                for note in definition.upgradeNotes { print(note) }
-                print("Wrote \(output)")
-            }
+        let definition = try NetDefinition.load(path: input)
+        let text = "# Upgraded by swiftcaffe from \(input)\n" + definition.param.textFormatString()
+        try AtomicFile.write(Data(text.utf8), to: output)
+        if definition.upgradeNotes.isEmpty {
+            print("\(input) was already in the modern form; wrote a copy to \(output)")
+        } else {
+            for note in definition.upgradeNotes { print(note) }
+            print("Wrote \(output)")
         }
     }
 }

@@ -9,7 +9,8 @@ extension Net {
     public static func readWeights(_ path: String) throws -> Caffe_NetParameter {
         if path.hasSuffix(".solverstate") {
             throw SwiftCaffeError(.usage, "'\(path)' is a solver state, not weights",
-                                  hint: "use --snapshot \(path) to resume training from it")
+                                  hint: "resume training from it with Solver.restore(from:); its weights are in the "
+                                      + ".caffemodel of the same snapshot")
         }
         let data = try InputFile.read(path, what: "weights file")
         guard !data.isEmpty else { throw SwiftCaffeError(.io, "weights file '\(path)' is empty") }

@@ -4,7 +4,7 @@ extension NetDefinition {
     /// The same net with batch size `batch`: the first dimension of every Input and
     /// DummyData shape, and `batch_size` of every data layer.
     public func withBatchSize(_ batch: Int) throws -> NetDefinition {
-        guard batch > 0 else { throw SwiftCaffeError(.usage, "--batch must be positive (got \(batch))") }
+        guard batch > 0 else { throw SwiftCaffeError(.usage, "the batch size must be positive (got \(batch))") }
         var copy = self
         for i in copy.param.layer.indices {
             var layer = copy.param.layer[i]

@@ -24,7 +24,7 @@ public struct NetTimer {
         public var averageBackward: Double { backwardMilliseconds.reduce(0, +) }
         public var averageForwardBackward: Double { totalMilliseconds / Double(max(iterations, 1)) }
         public var imagesPerSecond: Double {
-            averageForwardBackward > 0 ? Double(batchSize) * 1000 / averageForwardBackward : 0
+            Throughput.imagesPerSecond(images: batchSize, seconds: averageForwardBackward / 1000) ?? 0
         }
     }
 

@@ -59,7 +59,7 @@ public enum Snapshot {
     public static func readState(_ path: String) throws -> Caffe_SolverState {
         if path.hasSuffix(".caffemodel") {
             throw SwiftCaffeError(.usage, "'\(path)' is a model (weights), not a solver state",
-                                  hint: "use --weights \(path) to start training from its weights")
+                                  hint: "start from its weights with Net.readWeights and copyTrainedLayers(from:)")
         }
         let data = try InputFile.read(path, what: "solver state")
         guard !data.isEmpty else { throw SwiftCaffeError(.io, "solver state '\(path)' is empty (truncated?)") }

@@ -47,7 +47,8 @@ public final class Solver {
     private let schedule: LearningRatePolicy.Schedule
     private let snapshotInterval: Int, testInitialization: Bool
     private var losses: [Float] = []
-    private var lossWeights: [[Float]]   // per net (train, then tests): per blob
+    private let trainOutputs: NetScorer   // the train net's outputs and loss weights, for display
+    private var testScorers: [NetScorer]
     private var startTime = Date()
     private var startIterOfRun = 0
 
@@ -110,19 +111,10 @@ public final class Solver {
         } else {
             plateau = nil
         }
-        lossWeights = ([net] + testNets).map(Solver.blobLossWeights)
-        testScores = testNets.map { n in Array(repeating: 0, count: n.outputIDs.reduce(0) { $0 + n.blobs[$1].count }) }
+        trainOutputs = NetScorer(net: net)
+        testScorers = testNets.map(NetScorer.init)
+        testScores = testScorers.map { Array(repeating: 0, count: $0.sums.count) }
         losses.reserveCapacity(Int(param.averageLoss))
-    }
-
-    static func blobLossWeights(_ net: Net) -> [Float] {
-        var weights = Array(repeating: Float(0), count: net.blobs.count)
-        for (i, layer) in net.layers.enumerated() {
-            for (j, w) in layer.lossWeights.enumerated() where w != 0 && j < net.topIDs[i].count {
-                weights[net.topIDs[i][j]] = w
-            }
-        }
-        return weights
     }
 
     /// The learning rate at the current iteration (sets `currentStep`, as Caffe's GetLearningRate).
@@ -160,7 +152,9 @@ public final class Solver {
             updateSmoothedLoss(loss, startIter: startIter, averageLoss: averageLoss)
             if displaying {
                 log.info("Iteration \(iter), loss = \(SolverLog.number(smoothedLoss))")
-                logOutputs(of: net, weights: lossWeights[0], label: "Train")
+                for (index, output) in trainOutputs.current.enumerated() {
+                    log.info("    Train net output #\(index): \(output)")
+                }
             }
             let rate = learningRate()
             if displaying { log.info("Iteration \(iter), lr = \(SolverLog.number(rate))") }
@@ -217,31 +211,15 @@ public final class Solver {
         }
     }
 
-    private func logOutputs(of net: Net, weights: [Float], label: String) {
-        var index = 0
-        for id in net.outputIDs {
-            let blob = net.blobs[id], values = blob.data, w = weights[id]
-            for k in 0..<blob.count {
-                log.info("    \(label) net output #\(index): \(net.blobNames[id]) = \(SolverLog.number(values[k]))"
-                         + lossNote(w, values[k]))
-                index += 1
-            }
-        }
-    }
-
-    private func lossNote(_ weight: Float, _ value: Float) -> String {
-        weight == 0 ? "" : " (* \(SolverLog.number(weight)) = \(SolverLog.number(weight * value)) loss)"
-    }
-
     private func showProgress() {
         guard log.showsProgress else { return }
         let elapsed = Date().timeIntervalSince(startTime)
         let done = iter - startIterOfRun
         guard elapsed > 0, done > 0 else { return }
         let batch = (net.batchSize ?? 1) * Int(param.iterSize)
-        let perSecond = Double(done) / elapsed
-        let left = Double(Int(param.maxIter) - iter) / perSecond
-        log.progress(iter: iter, maxIter: Int(param.maxIter), imagesPerSecond: perSecond * Double(batch),
+        let left = Double(Int(param.maxIter) - iter) / (Double(done) / elapsed)
+        let images = Throughput.imagesPerSecond(images: done * batch, seconds: elapsed) ?? 0
+        log.progress(iter: iter, maxIter: Int(param.maxIter), imagesPerSecond: images,
                      secondsLeft: left, loss: smoothedLoss)
     }
 
@@ -266,10 +244,8 @@ public final class Solver {
     /// Caffe's Test(k): test_iter forward passes, then the mean of every output value.
     public func test(_ k: Int) throws {
         log.info("Iteration \(iter), Testing net (#\(k))")
-        let testNet = testNets[k]
         let iterations = Int(param.testIter[k])
-        var loss: Float = 0
-        for i in testScores[k].indices { testScores[k][i] = 0 }
+        testScorers[k].reset()
         for _ in 0..<iterations {
             var action = actionRequest?() ?? .none
             while action != .none {
@@ -278,35 +254,20 @@ public final class Solver {
                 action = actionRequest?() ?? .none
             }
             if requestedEarlyExit { break }
-            let iterLoss = try testNet.forward()
-            if param.testComputeLoss { loss += iterLoss }
-            var index = 0
-            for o in testNet.outputIDs.indices {
-                let blob = testNet.blobs[testNet.outputIDs[o]], values = blob.data
-                for j in 0..<blob.count {
-                    testScores[k][index] += values[j]
-                    index += 1
-                }
-            }
+            try testScorers[k].scoreBatch()
         }
         if requestedEarlyExit {
             log.info("Test interrupted.")
             return
         }
         if param.testComputeLoss {
-            log.info("Test loss: \(SolverLog.number(loss / Float(iterations)))")
+            log.info("Test loss: \(SolverLog.number(testScorers[k].meanLoss))")
         }
-        var index = 0
         var monitored: Float?
-        for id in testNet.outputIDs {
-            let name = testNet.blobNames[id], w = lossWeights[k + 1][id]
-            for _ in 0..<testNet.blobs[id].count {
-                let mean = testScores[k][index] / Float(iterations)
-                testScores[k][index] = mean
-                log.info("    Test net output #\(index): \(name) = \(SolverLog.number(mean))" + lossNote(w, mean))
-                if k == 0, let plateau, name == plateau.monitor, monitored == nil { monitored = mean }
-                index += 1
-            }
+        for (index, score) in testScorers[k].means.enumerated() {
+            testScores[k][index] = score.value
+            log.info("    Test net output #\(index): \(score)")
+            if k == 0, let plateau, score.name == plateau.monitor, monitored == nil { monitored = score.value }
         }
         if let plateau, let value = monitored, plateau.observe(value) {
             log.info("Plateau: '\(plateau.monitor)' has not improved for \(plateau.patience) test passes; "

@@ -88,4 +88,28 @@ final class CLITests: XCTestCase {
         let bad = try run(["time", "--model", "models/bvlc_alexnet/deploy.prototxt", "--iterations", "0"])
         XCTAssertNotEqual(bad.status, 0)
     }
+
+    /// Flag mistakes are caught before anything is read, as usage errors (status 64)
+    /// that name the flag.
+    func testUsageErrorsNameTheirFlags() throws {
+        let cases: [([String], String)] = [
+            (["time", "--model", "models/bvlc_alexnet/deploy.prototxt", "--batch", "0"], "--batch must be positive (got 0)"),
+            (["test", "--model", "net.prototxt", "--weights", "snap_iter_4.solverstate"],
+             "--weights expects .caffemodel files, but 'snap_iter_4.solverstate' is a solver state"),
+            (["convert-mnist", "images", "labels", "db", "--backend", "leveldb"],
+             "unsupported backend 'leveldb': the data tools read and write only lmdb"),
+            (["compute-image-mean", "db", "mean.binaryproto", "--backend", "LevelDB"],
+             "unsupported backend 'LevelDB': the data tools read and write only lmdb"),
+            (["convert-imageset", "root", "list.txt", "db", "--encode_type", "png"], "--encode_type needs --encoded"),
+            (["convert-imageset", "root", "list.txt", "db", "--encoded", "--encode_type", "gif"],
+             "unsupported --encode_type 'gif'"),
+            (["convert-imageset", "root", "list.txt", "db", "--shorter_side", "8", "--resize_height", "4",
+              "--resize_width", "4"], "--shorter_side cannot be combined with --resize_height/--resize_width"),
+        ]
+        for (arguments, message) in cases {
+            let r = try run(arguments)
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("error: " + message), "\(arguments): \(r.stderr)")
+        }
+    }
 }

@@ -2,6 +2,7 @@ import CaffeProto
 import Foundation
 import MallocCounter
 import XCTest
+import MallocCounter
 @testable import SwiftCaffe
 
 /// Blobs Caffe computed for the fixtures in Fixtures/caffe (see its README.md).

@@ -103,16 +103,16 @@ public enum ImagesetConverter {
             throw SwiftCaffeError(.usage, "resize sizes cannot be negative")
         }
         if (options.resizeHeight == 0) != (options.resizeWidth == 0) {
-            throw SwiftCaffeError(.usage, "--resize_height and --resize_width go together (got \(options.resizeHeight) "
+            throw SwiftCaffeError(.usage, "resizeHeight and resizeWidth go together (got \(options.resizeHeight) "
                                   + "and \(options.resizeWidth))",
-                                  hint: "give both, or use --shorter_side N to keep the aspect ratio")
+                                  hint: "give both, or use shorterSide to keep the aspect ratio")
         }
         if options.shorterSide > 0 && options.resizeHeight > 0 {
-            throw SwiftCaffeError(.usage, "--shorter_side cannot be combined with --resize_height/--resize_width",
+            throw SwiftCaffeError(.usage, "shorterSide cannot be combined with resizeHeight/resizeWidth",
                                   hint: "pick one way of resizing")
         }
         if options.encodeType != nil && !options.encoded {
-            throw SwiftCaffeError(.usage, "--encode_type needs --encoded", hint: "add --encoded to store encoded images")
+            throw SwiftCaffeError(.usage, "encodeType needs encoded", hint: "set encoded to store encoded images")
         }
     }
 
