@@ -2,6 +2,7 @@ import ArgumentParser
 import CaffeProto
 import Foundation
 import SwiftCaffe
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,25 +14,39 @@ enum SignalEffect: String, ExpressibleByArgument, CaseIterable {
     case stop, snapshot, none
 }
 
-/// Signals received and not yet handled, set by the handlers (which do nothing else).
-/// Bit 0: SIGINT, bit 1: SIGHUP.
-let pendingSignals: UnsafeMutablePointer<sig_atomic_t> = {
-    let p = UnsafeMutablePointer<sig_atomic_t>.allocate(capacity: 2)
-    p.initialize(repeating: 0, count: 2)
-    return p
-}()
+/// Signals received and not yet handled: the only state the signal handlers touch.
+/// A handler may only do async-signal-safe things, and a store to a lock-free atomic is
+/// one (Synchronization's `Atomic` is always lock-free), so the flags are `Atomic`s and
+/// the handler does nothing but `record`. Slot 0: SIGINT, slot 1: SIGHUP.
+enum PendingSignals {
+    private static let interrupt = Atomic<Bool>(false)
+    private static let hangUp = Atomic<Bool>(false)
+
+    /// The handlers' only call: one atomic store.
+    static func record(_ signal: Int32) {
+        if signal == SIGINT {
+            interrupt.store(true, ordering: .relaxed)
+        } else {
+            hangUp.store(true, ordering: .relaxed)
+        }
+    }
+
+    /// Whether slot's signal arrived since the last call, clearing it in the same step
+    /// (a signal arriving meanwhile is not lost).
+    static func take(_ slot: Int) -> Bool {
+        slot == 0 ? interrupt.exchange(false, ordering: .relaxed) : hangUp.exchange(false, ordering: .relaxed)
+    }
+}
 
 private func installSignalHandlers() {
-    _ = pendingSignals   // initialise the global before any handler can run
+    // Initialises the lazy globals before any handler can run (a handler must not).
+    _ = PendingSignals.take(0)
+    _ = PendingSignals.take(1)
     var action = sigaction()
     #if canImport(Glibc)
-    action.__sigaction_handler.sa_handler = { signal in
-        pendingSignals[signal == SIGINT ? 0 : 1] = 1
-    }
+    action.__sigaction_handler.sa_handler = { signal in PendingSignals.record(signal) }
     #else
-    action.__sigaction_u.__sa_handler = { signal in
-        pendingSignals[signal == SIGINT ? 0 : 1] = 1
-    }
+    action.__sigaction_u.__sa_handler = { signal in PendingSignals.record(signal) }
     #endif
     sigemptyset(&action.sa_mask)
     action.sa_flags = SA_RESTART
@@ -125,8 +140,7 @@ struct Train: ParsableCommand {
         installSignalHandlers()
         // Checked once per iteration: reads the handlers' flags, allocates nothing.
         solver.actionRequest = {
-            for slot in 0..<2 where pendingSignals[slot] != 0 {
-                pendingSignals[slot] = 0
+            for slot in 0..<2 where PendingSignals.take(slot) {
                 let name = slot == 0 ? "SIGINT" : "SIGHUP"
                 switch slot == 0 ? sigint : sighup {
                 case nil:

@@ -9,6 +9,10 @@ import Darwin
 ///
 /// Work goes to a fixed pool of worker threads started once (`WorkerPool`), not to
 /// Dispatch: `concurrentPerform` allocates on every call, and the hot path must not.
+///
+/// The bodies run on several threads at once and are not `@Sendable` (they capture the
+/// blobs' raw pointers), so the compiler cannot check them: a call must write only the
+/// elements of its own chunk (or item) and read nothing another chunk writes.
 public enum Parallel {
     public static let minimumPerThread = 1 << 15
     /// Threads used, the caller included: the machine's cores (2 on the reference machine).
@@ -44,7 +48,14 @@ public enum Parallel {
 
 /// A fixed set of worker threads that run chunks of one job at a time; the calling
 /// thread runs chunks too and returns when all are done. Nothing is allocated per job.
-final class WorkerPool {
+// @unchecked Sendable: the compiler cannot see pthread mutexes. `threadCount` and the
+// pointers are `let`s set before any worker starts (pthread_create orders that); every
+// `var` and the job in `slot` are read and written only with `mutex` held. The job's
+// closure is not Sendable: like DispatchQueue.concurrentPerform's, it is called at once
+// on several threads with disjoint chunks (the callers' contract: a chunk writes only
+// what it owns), and `run` returns only after `pending` reached 0 under `mutex`, so no
+// worker touches the closure or the caller's memory after the call.
+final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(threads: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
     let threadCount: Int

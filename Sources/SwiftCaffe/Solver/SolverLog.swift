@@ -47,11 +47,11 @@ public final class SolverLog {
         if record { lines.append(line) }
         if echo {
             if progressVisible {
-                fputs("\r\u{1B}[K", stderr)
+                fputs("\r\u{1B}[K", StandardStreams.error)
                 progressVisible = false
             }
-            fputs(line + "\n", stdout)
-            fflush(stdout)
+            fputs(line + "\n", StandardStreams.output)
+            fflush(StandardStreams.output)
         }
         if let file {
             fputs(line + "\n", file)
@@ -71,16 +71,16 @@ public final class SolverLog {
             text += String(format: " ETA %d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
         }
         text += " loss " + SolverLog.number(loss)
-        fputs("\r" + text + "\u{1B}[K", stderr)
-        fflush(stderr)
+        fputs("\r" + text + "\u{1B}[K", StandardStreams.error)
+        fflush(StandardStreams.error)
         progressVisible = true
     }
 
     /// Ends the progress line (before the process exits).
     public func finishProgress() {
         if progressVisible {
-            fputs("\r\u{1B}[K", stderr)
-            fflush(stderr)
+            fputs("\r\u{1B}[K", StandardStreams.error)
+            fflush(StandardStreams.error)
             progressVisible = false
         }
     }

@@ -6,7 +6,6 @@ import XCTest
 /// `swiftcaffe train` and `swiftcaffe test` end to end.
 final class TrainCLITests: XCTestCase {
     typealias Result = SwiftCaffeExecutable.Result
-    final class Box: @unchecked Sendable { var data = Data() }
 
     var directory: URL!
 
@@ -188,7 +187,7 @@ final class TrainCLITests: XCTestCase {
             """, "sigint.prototxt")
         let (p, out, err) = process(["train", "--solver", "sigint.prototxt"])
         try p.run()
-        let outData = Box()
+        let outData = SwiftCaffeExecutable.Bytes()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }

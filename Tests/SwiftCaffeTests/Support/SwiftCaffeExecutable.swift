@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 /// The built `swiftcaffe` executable, run as a user runs it (CLI tests and the
@@ -43,7 +44,14 @@ enum SwiftCaffeExecutable {
                       stderr: String(decoding: errBytes.data, as: UTF8.self))
     }
 
-    final class Bytes: @unchecked Sendable { var data = Data() }
+    /// What a reader thread read from a pipe, handed to the test's thread.
+    final class Bytes: Sendable {
+        private let storage = Mutex(Data())
+        var data: Data {
+            get { storage.withLock { $0 } }
+            set { storage.withLock { $0 = newValue } }
+        }
+    }
 
     /// A class of this bundle, to find the bundle's folder.
     private final class Marker {}

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Fills batches on a background thread so the solver never waits for decoding
 /// (Caffe's BasePrefetchingDataLayer). A ring of `depth` preallocated batches: the
@@ -8,6 +9,15 @@ import Foundation
 ///
 /// If filling throws, the error travels in the slot and is thrown by `next()`; the
 /// producer then stops, and every later `next()` throws the same error.
+// @unchecked Sendable: only the producer thread's closure shares it, and the compiler
+// cannot see the semaphore hand-offs that make that safe. `produced` and `fill` (with the
+// reader it captures) are the producer's alone while it runs: the consumer starts it
+// after positioning the reader and touches the reader again only after `stop()`, whose
+// `finished.wait()` orders it after the producer's last step. `consumed`, `holding`,
+// `running` and `failure` are the consumer's alone (the layer's thread). Slot k is written
+// (data, labels, error) by the producer only between `free.wait()` and `filled.signal()`,
+// and read by the consumer only between `filled.wait()` and `free.signal()` (in
+// `release()`). `stopping` is read without a hand-off, so it is an atomic.
 final class BatchPrefetcher: @unchecked Sendable {
     /// One batch: `data` and (optionally empty) `labels`, plus the error that stopped filling.
     final class Slot {
@@ -38,7 +48,7 @@ final class BatchPrefetcher: @unchecked Sendable {
     private var produced = 0
     private var consumed = 0
     private var holding = false
-    private var stopping = false  // written by the consumer, read by the producer after a wait
+    private let stopping = Atomic<Bool>(false)  // set by the consumer, read by the producer after each wait
     private var running = false
     private var failure: Error?
 
@@ -65,7 +75,7 @@ final class BatchPrefetcher: @unchecked Sendable {
     private func produce() {
         while true {
             free.wait()
-            if stopping { break }
+            if stopping.load(ordering: .relaxed) { break }
             let slot = slots[produced % slots.count]
             do {
                 try fill(slot)
@@ -105,7 +115,7 @@ final class BatchPrefetcher: @unchecked Sendable {
     /// Stops the producer thread and waits for it to finish its current batch.
     func stop() {
         guard running else { return }
-        stopping = true
+        stopping.store(true, ordering: .relaxed)
         free.signal()  // wake a producer waiting for a free slot
         finished.wait()
         running = false
