@@ -6,7 +6,7 @@ import XCTest
 
 /// Convolution: hand-computed forward cases, finite-difference gradients on odd
 /// geometries, parameter errors.
-final class ConvolutionLayerTests: XCTestCase {
+final class ConvolutionTests: XCTestCase {
     /// A set-up convolution layer on `bottoms`, its weights (and bias) replaced by `weights`/`bias`.
     func conv(_ text: String, bottoms: [Blob], weights: [Float]? = nil, bias: [Float]? = nil) throws -> (Layer, [Blob]) {
         let layer = try LayerTest.make("type: \"Convolution\" convolution_param { \(text) }")

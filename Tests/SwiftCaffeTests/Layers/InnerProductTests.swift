@@ -3,7 +3,7 @@ import XCTest
 @testable import SwiftCaffe
 
 /// InnerProduct: hand-computed forward and backward, transpose, axis, gradients, errors.
-final class InnerProductLayerTests: XCTestCase {
+final class InnerProductTests: XCTestCase {
     func blob(_ shape: [Int], _ values: [Float]) -> Blob {
         let b = try! Blob(shape: shape)
         b.setData(values)

@@ -4,7 +4,7 @@ import XCTest
 @testable import SwiftCaffe
 
 /// MemoryData: examples handed over from Swift, batch by batch, wrapping around.
-final class MemoryDataLayerTests: XCTestCase {
+final class MemoryDataTests: XCTestCase {
     private func net(batch: Int = 2, shape: (Int, Int, Int) = (1, 1, 2), transform: String = "",
                      phase: String = "TEST") throws -> (Net, MemoryDataLayer) {
         let net = try TestSupport.buildNet("""

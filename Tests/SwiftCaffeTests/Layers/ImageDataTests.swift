@@ -6,7 +6,7 @@ import XCTest
 /// The ImageData layer on real PNG and JPEG files: pixels, labels, order, looping,
 /// gray and resizing, shuffling and exact repositioning, root_folder, bad lists and
 /// bad images, and a small net trained on its output.
-final class ImageDataLayerTests: XCTestCase {
+final class ImageDataTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {

@@ -5,7 +5,7 @@ import XCTest
 
 /// The Data layer on real LMDB databases: order, looping, labels, prefetching,
 /// exact repositioning, encoded records and bad data.
-final class DataLayerTests: XCTestCase {
+final class DataTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
