@@ -1,5 +1,6 @@
 import CaffeProto
 import Foundation
+import MallocCounter
 import XCTest
 @testable import SwiftCaffe
 
