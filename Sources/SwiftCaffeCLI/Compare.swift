@@ -50,19 +50,17 @@ struct Compare: ParsableCommand {
             let labels = NetComparison.labels(netNames: definitions.map(\.param.name), files: nets)
             var members: [NetComparison.Member] = []
             for (i, definition) in definitions.enumerated() {
-                let options = state.buildOptions(inspectOnly: !time)
+                let net = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: true))
+                var timing: NetTimer.Result?
                 if time {
                     // One net at a time, so only one is in memory while it runs.
-                    let (net, replaced) = try definition.buildForTiming(options: options)
+                    let (runnable, replaced) = try definition.buildForTiming(options: state.buildOptions(inspectOnly: false))
                     for name in replaced {
                         printError("Note: \(labels[i]): data layer '\(name)' replaced by DummyData of the same shape for timing")
                     }
-                    let timing = try NetTimer(net: net).run(iterations: iterations)
-                    members.append(NetComparison.Member(label: labels[i], file: nets[i], net: net, timing: timing))
-                } else {
-                    let net = try NetBuilder.build(definition, options: options)
-                    members.append(NetComparison.Member(label: labels[i], file: nets[i], net: net))
+                    timing = try NetTimer(net: runnable).run(iterations: iterations)
                 }
+                members.append(NetComparison.Member(label: labels[i], file: nets[i], net: net, timing: timing))
             }
             let comparison = NetComparison(members: members)
             print(markdown ? comparison.renderMarkdown() : comparison.render())

@@ -7,7 +7,7 @@ extension NetComparison {
     public func render() -> String {
         let table = makeTable(markdown: false)
         let tableLines = table.plainLines()
-        var lines = header()
+        var lines = header(markdown: false)
         lines.append("")
         lines += tableLines.prefix(2)
         for r in rows.indices {
@@ -25,7 +25,7 @@ extension NetComparison {
 
     /// The same as a Markdown table, with the differences in the last column.
     public func renderMarkdown() -> String {
-        var lines = header().map { $0.hasPrefix("  ") ? "- " + $0.dropFirst(2) : $0 }
+        var lines = header(markdown: true)
         lines.append("")
         lines += makeTable(markdown: true).markdownLines()
         lines.append("")
@@ -36,7 +36,7 @@ extension NetComparison {
     private var timed: Bool { members.contains { $0.timing != nil } }
     private var columnsPerMember: Int { timed ? 8 : 6 }
 
-    private func header() -> [String] {
+    private func header(markdown: Bool) -> [String] {
         let phases = Set(members.map(\.summary.phaseName))
         var lines = ["Comparing \(members.count) nets" + (phases.count == 1 ? ", phase \(phases.first!)" : "") + ":"]
         let width = members.map(\.label.count).max() ?? 0
@@ -44,8 +44,9 @@ extension NetComparison {
             let details = (phases.count == 1 ? [] : ["phase \(member.summary.phaseName)"])
                 + ["batch \(member.summary.batchSize)"]
                 + (member.timing.map { ["timed over \($0.iterations) iterations"] } ?? [])
-            lines.append("  \(member.label.padding(toLength: width, withPad: " ", startingAt: 0))  "
-                         + "\(member.file) (\(details.joined(separator: ", ")))")
+            let about = "(\(details.joined(separator: ", ")))"
+            lines.append(markdown ? "- **\(TextTable.markdownEscaped(member.label))**: `\(member.file)` \(about)"
+                         : "  \(member.label.padding(toLength: width, withPad: " ", startingAt: 0))  \(member.file) \(about)")
         }
         return lines
     }

@@ -16,12 +16,14 @@ public struct NetComparison {
         /// Per layer, when measured.
         public var timing: NetTimer.Result?
 
+        /// `timing` may come from a runnable build of the same definition (data layers
+        /// stood in for); it is kept only if its layers are this net's, one for one.
         public init(label: String, file: String, net: Net, timing: NetTimer.Result? = nil) {
             self.label = label
             self.file = file
             summary = NetSummary(net: net)
             layers = net.layers.map(\.param)
-            self.timing = timing
+            self.timing = timing?.layerNames == net.layers.map(\.name) ? timing : nil
         }
     }
 

@@ -118,6 +118,33 @@ final class NetComparisonTests: XCTestCase {
         XCTAssertTrue(text.contains("- Parameters: 60,965,224 in both (equal)"), text)
     }
 
+    /// AlexNet with conv2's two groups removed: one path of full width, so twice the
+    /// weights and products on that layer, and different totals.
+    func testRemovingGroupsShowsInTheRowAndTheTotals() throws {
+        let path = TestSupport.model("bvlc_alexnet/deploy.prototxt")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let conv2 = try XCTUnwrap(text.range(of: "group: 2"))
+        let ungrouped = text.replacingCharacters(in: conv2, with: "")
+            .replacingOccurrences(of: "name: \"AlexNet\"", with: "name: \"AlexNet-1-group\"")
+        let members = try [text, ungrouped].map { text -> NetComparison.Member in
+            let net = try TestSupport.buildNet(text, options: NetBuildOptions(inspectOnly: true))
+            return NetComparison.Member(label: net.name, file: "", net: net)
+        }
+        let c = NetComparison(members: members)
+        XCTAssertEqual(c.differingRows.map { c.name(ofRow: $0) }, ["conv2"])
+        XCTAssertEqual(try row(c, "conv2").differences.map(\.message), [
+            "parameters: 307,456 in AlexNet, 614,656 in AlexNet-1-group",
+            "convolution_param.group: 2 in AlexNet, 1 in AlexNet-1-group",
+        ])
+        XCTAssertEqual(c.totals(ofMember: 1).parameters, 60_965_224 + 256 * 48 * 25)
+        XCTAssertEqual(c.totals(ofMember: 1).multiplyAddsPerImage, 724_406_816 + 223_948_800)
+        let rendered = c.render()
+        XCTAssertTrue(rendered.contains("Parameters:              60,965,224 in AlexNet, 61,272,424 in AlexNet-1-group (+0.5%)"),
+                      rendered)
+        XCTAssertTrue(rendered.contains("Multiply-adds per image: 724,406,816 in AlexNet, 948,355,616 in AlexNet-1-group (+30.9%)"),
+                      rendered)
+    }
+
     func testLabelsFallBackToFileNamesWhenNetNamesRepeat() {
         XCTAssertEqual(NetComparison.labels(netNames: ["AlexNet", "CaffeNet"], files: ["a/deploy.prototxt", "b/deploy.prototxt"]),
                        ["AlexNet", "CaffeNet"])
