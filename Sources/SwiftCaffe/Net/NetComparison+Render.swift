@@ -20,6 +20,7 @@ extension NetComparison {
         let footer = self.footer()
         let width = footer.map(\.title.count).max() ?? 0
         lines += footer.map { "\($0.title):" + String(repeating: " ", count: width - $0.title.count + 1) + $0.text }
+        lines += notes.map { "Note: \($0)" }
         return lines.joined(separator: "\n")
     }
 
@@ -30,8 +31,12 @@ extension NetComparison {
         lines += makeTable(markdown: true).markdownLines()
         lines.append("")
         lines += footer().map { "- \($0.title): \($0.text)" }
+        lines += notes.map { "- Note: \($0)" }
         return lines.joined(separator: "\n")
     }
+
+    /// What the nets assumed while shaping (a data layer without its database), per net.
+    private var notes: [String] { members.flatMap { member in member.summary.notes.map { "\(member.label): \($0)" } } }
 
     private var timed: Bool { members.contains { $0.timing != nil } }
     private var columnsPerMember: Int { timed ? 8 : 6 }

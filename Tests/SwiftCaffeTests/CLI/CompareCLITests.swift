@@ -37,6 +37,9 @@ final class CompareCLITests: XCTestCase {
             XCTAssertEqual(out[i + 1], "      - \(field).bias_filler.value: 0.1 in AlexNet, 1 in CaffeNet")
         }
         XCTAssertTrue(r.stdout.contains("(batch 256)"), r.stdout)
+        // The databases are not in the repository: each net says what it assumed.
+        XCTAssertTrue(out.contains { $0.hasPrefix("Note: AlexNet: data: 'data' assumed 3x227x227") }, r.stdout)
+        XCTAssertTrue(out.contains { $0.hasPrefix("Note: CaffeNet: data: 'data' assumed 3x227x227") }, r.stdout)
         XCTAssertTrue(r.stdout.contains("60,965,224 in both (equal)"), r.stdout)
     }
 
