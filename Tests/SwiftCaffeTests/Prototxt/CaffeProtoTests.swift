@@ -6,9 +6,7 @@ import Foundation
 /// Checks the generated caffe.proto code against files written by the real Caffe
 /// (Fixtures/caffe, see its README.md).
 final class CaffeProtoTests: XCTestCase {
-    private static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/caffe")
+    private static let fixtures = TestSupport.caffeFixtures
 
     private func fixture(_ path: String) throws -> Data {
         try Data(contentsOf: Self.fixtures.appendingPathComponent(path))
