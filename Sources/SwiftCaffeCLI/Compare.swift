@@ -55,8 +55,10 @@ struct Compare: ParsableCommand {
                 if time {
                     // One net at a time, so only one is in memory while it runs.
                     let (runnable, replaced) = try definition.buildForTiming(options: state.buildOptions(inspectOnly: false))
-                    for name in replaced {
-                        printError("Note: \(labels[i]): data layer '\(name)' replaced by DummyData of the same shape for timing")
+                    // A train_val file has a data layer per phase, usually both named "data".
+                    for (k, name) in replaced.enumerated() where !replaced[..<k].contains(name) {
+                        let note = "Note: \(labels[i]): data layer '\(name)' replaced by DummyData of the same shape for timing\n"
+                        FileHandle.standardError.write(Data(note.utf8))
                     }
                     timing = try NetTimer(net: runnable).run(iterations: iterations)
                 }
