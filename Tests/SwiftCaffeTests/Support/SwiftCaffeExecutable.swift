@@ -17,14 +17,17 @@ enum SwiftCaffeExecutable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    /// Runs `swiftcaffe` with `arguments` in `directory` (the package root by default).
+    /// Runs `swiftcaffe` with `arguments` in `directory` (the package root by default),
+    /// with `environment` instead of this process's when given.
     /// Standard error is drained on another thread so that
     /// neither pipe can fill up and stall the process.
-    static func run(_ arguments: [String], in directory: URL = TestSupport.packageRoot) throws -> Result {
+    static func run(_ arguments: [String], in directory: URL = TestSupport.packageRoot,
+                    environment: [String: String]? = nil) throws -> Result {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

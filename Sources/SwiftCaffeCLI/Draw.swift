@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SwiftCaffe
+
+struct Draw: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a net as a graph: layers as boxes, blobs as edges with their shapes.",
+        discussion: """
+            Writes Graphviz DOT text (-o FILE.dot, or to standard output without -o), or \
+            SVG/PNG through Graphviz's 'dot' program (-o FILE.svg, -o FILE.png; Debian \
+            package 'graphviz'). Layers show their type and key parameters, edges the \
+            blob's name and shape; in-place layers are dashed, grouped convolutions \
+            double-edged, data and loss layers coloured.
+
+            Example: swiftcaffe draw models/bvlc_reference_caffenet/deploy.prototxt -o caffenet.svg
+            """
+    )
+
+    @Argument(help: "The net definition (.prototxt).")
+    var net: String
+
+    @OptionGroup var state: NetStateOptions
+
+    @Option(help: "Graph direction: TB (top to bottom) or LR (left to right).")
+    var rankdir: RankDirArgument = .tb
+
+    @Option(name: .shortAndLong, help: "Output file: .svg, .png or .dot (default: DOT text on standard output).")
+    var output: String?
+
+    func run() throws {
+        try reportingErrors {
+            let definition = try NetDefinition.load(path: net)
+            let built = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: true))
+            let drawing = NetDrawing(net: built)
+            let dot = drawing.dot(direction: rankdir.direction)
+            guard let output else {
+                print(dot, terminator: "")
+                return
+            }
+            let extensionName = (output as NSString).pathExtension.lowercased()
+            let data: Data
+            switch extensionName {
+            case "dot", "gv": data = Data(dot.utf8)
+            case "svg": data = try Graphviz.render(dot, as: .svg)
+            case "png": data = try Graphviz.render(dot, as: .png)
+            default:
+                throw SwiftCaffeError(.usage, "cannot tell the format of '\(output)' from its extension",
+                                      field: "-o", hint: "end the file name in .svg, .png or .dot")
+            }
+            try AtomicFile.write(data, to: output)
+            let layers = drawing.nodes.filter { !$0.isOutput }.count
+            print("Wrote \(output) (\(layers) layers, \(drawing.edges.count) edges)")
+        }
+    }
+}
+
+enum RankDirArgument: String, ExpressibleByArgument, CaseIterable {
+    case tb = "TB", lr = "LR"
+
+    init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+
+    var direction: NetDrawing.Direction { self == .tb ? .topToBottom : .leftToRight }
+}
