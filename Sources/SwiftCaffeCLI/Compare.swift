@@ -40,32 +40,30 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            var definitions: [NetDefinition] = []
-            for file in nets {
-                var definition = try NetDefinition.load(path: file)
-                if let batch { definition = try definition.withBatchSize(batch) }
-                definitions.append(definition)
-            }
-            let labels = NetComparison.labels(netNames: definitions.map(\.param.name), files: nets)
-            var members: [NetComparison.Member] = []
-            for (i, definition) in definitions.enumerated() {
-                let net = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: true))
-                var timing: NetTimer.Result?
-                if time {
-                    // One net at a time, so only one is in memory while it runs.
-                    let (runnable, replaced) = try definition.buildForTiming(options: state.buildOptions(inspectOnly: false))
-                    // A train_val file has a data layer per phase, usually both named "data".
-                    for (k, name) in replaced.enumerated() where !replaced[..<k].contains(name) {
-                        let note = "Note: \(labels[i]): data layer '\(name)' replaced by DummyData of the same shape for timing\n"
-                        FileHandle.standardError.write(Data(note.utf8))
-                    }
-                    timing = try NetTimer(net: runnable).run(iterations: iterations)
-                }
-                members.append(NetComparison.Member(label: labels[i], file: nets[i], net: net, timing: timing))
-            }
-            let comparison = NetComparison(members: members)
-            print(markdown ? comparison.renderMarkdown() : comparison.render())
+        var definitions: [NetDefinition] = []
+        for file in nets {
+            var definition = try NetDefinition.load(path: file)
+            if let batch { definition = try definition.withBatchSize(batch) }
+            definitions.append(definition)
         }
+        let labels = NetComparison.labels(netNames: definitions.map(\.param.name), files: nets)
+        var members: [NetComparison.Member] = []
+        for (i, definition) in definitions.enumerated() {
+            let net = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: true))
+            var timing: NetTimer.Result?
+            if time {
+                // One net at a time, so only one is in memory while it runs.
+                let (runnable, replaced) = try definition.buildForTiming(options: state.buildOptions(inspectOnly: false))
+                // A train_val file has a data layer per phase, usually both named "data".
+                for (k, name) in replaced.enumerated() where !replaced[..<k].contains(name) {
+                    let note = "Note: \(labels[i]): data layer '\(name)' replaced by DummyData of the same shape for timing\n"
+                    FileHandle.standardError.write(Data(note.utf8))
+                }
+                timing = try NetTimer(net: runnable).run(iterations: iterations)
+            }
+            members.append(NetComparison.Member(label: labels[i], file: nets[i], net: net, timing: timing))
+        }
+        let comparison = NetComparison(members: members)
+        print(markdown ? comparison.renderMarkdown() : comparison.render())
     }
 }

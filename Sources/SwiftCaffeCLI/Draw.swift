@@ -27,30 +27,38 @@ struct Draw: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file: .svg, .png or .dot (default: DOT text on standard output).")
     var output: String?
 
-    func run() throws {
+    /// The output's format from its extension; a usage error before any work is done.
+    private var outputFormat: String? {
+        output.map { ($0 as NSString).pathExtension.lowercased() }
+    }
+
+    func validate() throws {
         try reportingErrors {
-            let definition = try NetDefinition.load(path: net)
-            let built = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: true))
-            let drawing = NetDrawing(net: built)
-            let dot = drawing.dot(direction: rankdir.direction)
-            guard let output else {
-                print(dot, terminator: "")
-                return
-            }
-            let extensionName = (output as NSString).pathExtension.lowercased()
-            let data: Data
-            switch extensionName {
-            case "dot", "gv": data = Data(dot.utf8)
-            case "svg": data = try Graphviz.render(dot, as: .svg)
-            case "png": data = try Graphviz.render(dot, as: .png)
-            default:
+            if let output, let format = outputFormat, !["dot", "gv", "svg", "png"].contains(format) {
                 throw SwiftCaffeError(.usage, "cannot tell the format of '\(output)' from its extension",
                                       field: "-o", hint: "end the file name in .svg, .png or .dot")
             }
-            try AtomicFile.write(data, to: output)
-            let layers = drawing.nodes.filter { !$0.isOutput }.count
-            print("Wrote \(output) (\(layers) layers, \(drawing.edges.count) edges)")
         }
+    }
+
+    func run() throws {
+        let definition = try NetDefinition.load(path: net)
+        let built = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: true))
+        let drawing = NetDrawing(net: built)
+        let dot = drawing.dot(direction: rankdir.direction)
+        guard let output else {
+            print(dot, terminator: "")
+            return
+        }
+        let data: Data
+        switch outputFormat {
+        case "svg": data = try Graphviz.render(dot, as: .svg)
+        case "png": data = try Graphviz.render(dot, as: .png)
+        default: data = Data(dot.utf8)  // .dot or .gv (validate() refused the rest)
+        }
+        try AtomicFile.write(data, to: output)
+        let layers = drawing.nodes.filter { !$0.isOutput }.count
+        print("Wrote \(output) (\(layers) layers, \(drawing.edges.count) edges)")
     }
 }
 
