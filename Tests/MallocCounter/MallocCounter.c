@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <dlfcn.h>
 #include <string.h>
+#include <sched.h>
+#include <time.h>
 #include "MallocCounter.h"
 
 extern void *__libc_malloc(size_t size);
@@ -15,6 +17,10 @@ extern void __libc_free(void *pointer);
 static atomic_long allocations = 0;
 static atomic_long openblasAllocations = 0;
 static atomic_int counting = 0;
+/// Whether this thread's allocations count: the thread that calls start, and the
+/// threads that joined `malloc_counter_track_in_barrier` (the worker pool's).
+static _Thread_local int tracked = 0;
+static atomic_int arrivals = 0;
 
 /// Whether `caller` (a return address) lies in OpenBLAS's shared library. Only asked
 /// while counting; dladdr looks the address up in the loader's tables without allocating.
@@ -25,7 +31,7 @@ static int inOpenBLAS(void *caller) {
 }
 
 static inline void note(void *caller) {
-    if (atomic_load_explicit(&counting, memory_order_relaxed)) {
+    if (tracked && atomic_load_explicit(&counting, memory_order_relaxed)) {
         atomic_long *counter = inOpenBLAS(caller) ? &openblasAllocations : &allocations;
         atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
     }
@@ -48,6 +54,7 @@ int posix_memalign(void **result, size_t alignment, size_t size) {
 }
 
 void malloc_counter_start(void) {
+    tracked = 1;
     atomic_store(&allocations, 0);
     atomic_store(&openblasAllocations, 0);
     atomic_store(&counting, 1);
@@ -60,4 +67,25 @@ long malloc_counter_stop(void) {
 
 long malloc_counter_openblas(void) {
     return atomic_load(&openblasAllocations);
+}
+
+void malloc_counter_barrier_reset(void) {
+    atomic_store(&arrivals, 0);
+}
+
+int malloc_counter_track_in_barrier(int participants) {
+    tracked = 1;
+    atomic_fetch_add(&arrivals, 1);
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (atomic_load(&arrivals) < participants) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec > 5) return 0;
+        sched_yield();
+    }
+    return 1;
+}
+
+int malloc_counter_barrier_arrivals(void) {
+    return atomic_load(&arrivals);
 }

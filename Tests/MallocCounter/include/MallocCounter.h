@@ -1,6 +1,10 @@
-// Counts heap allocations made by the whole process while counting is on.
-// The test executable defines malloc & co., which interposes the C library's,
-// so every allocation — Swift runtime, Foundation, OpenBLAS, Dispatch — is seen.
+// Counts heap allocations made while counting is on by the threads that run a net:
+// the thread that calls malloc_counter_start and the threads that joined
+// malloc_counter_track_in_barrier (the worker pool's; see Support/AllocationCounter).
+// Threads left over from other tests (a Dispatch thread reading a pipe, Foundation's
+// process monitor) are not counted: they allocate whenever they like. The test
+// executable defines malloc & co., which interposes the C library's, so every
+// allocation of those threads — Swift runtime, Foundation, Dispatch — is seen.
 //
 // Allocations made by OpenBLAS itself (its immediate caller is in libopenblas) are
 // counted apart: they are not SwiftCaffe's to avoid. OpenBLAS 0.3.21's small-matrix
@@ -15,5 +19,12 @@ void malloc_counter_start(void);
 long malloc_counter_stop(void);
 /// Allocations OpenBLAS made itself between the last start and stop.
 long malloc_counter_openblas(void);
+
+/// Marks the calling thread as counted, then waits until `participants` threads have
+/// called it since the last reset (so that each of them runs one call); returns 0 if
+/// they did not all arrive within 5 seconds.
+int malloc_counter_track_in_barrier(int participants);
+void malloc_counter_barrier_reset(void);
+int malloc_counter_barrier_arrivals(void);
 
 #endif

@@ -338,12 +338,12 @@ final class ConvolutionAllocationTests: XCTestCase {
         let down = bottom.map { _ in true }
         try layer.forward(bottom: bottom, top: top)
         try layer.backward(top: top, propagateDown: down, bottom: bottom)
-        malloc_counter_start()
+        AllocationCounter.start()
         for _ in 0..<3 {
             try layer.forward(bottom: bottom, top: top)
             try layer.backward(top: top, propagateDown: down, bottom: bottom)
         }
-        return Int(malloc_counter_stop())
+        return AllocationCounter.stop()
     }
 
     func testConvolutionAllocatesNothing() throws {

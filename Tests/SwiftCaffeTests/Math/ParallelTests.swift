@@ -39,11 +39,11 @@ final class ParallelTests: XCTestCase {
         defer { data.deallocate() }
         data.initialize(repeating: 1, count: count)
         Parallel.forRanges(count) { s, e in for i in s..<e { data[i] *= 2 } }  // warm up
-        malloc_counter_start()
+        AllocationCounter.start()
         for _ in 0..<10 {
             Parallel.forRanges(count) { s, e in for i in s..<e { data[i] *= 0.5 } }
         }
-        XCTAssertLessThanOrEqual(malloc_counter_stop(), 10)
+        XCTAssertLessThanOrEqual(AllocationCounter.stop(), 10)
         XCTAssertEqual(data[count - 1], 2.0 / 1024)
     }
 }

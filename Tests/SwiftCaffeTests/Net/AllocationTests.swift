@@ -1,4 +1,5 @@
 import CaffeProto
+import Foundation
 import MallocCounter
 import XCTest
 @testable import SwiftCaffe
@@ -18,26 +19,56 @@ final class AllocationTests: XCTestCase {
                 try net.forward()
                 try net.backward()
             }
-            malloc_counter_start()
+            AllocationCounter.start()
             for _ in 0..<3 {
                 try net.forward()
                 try net.backward()
             }
-            let allocations = malloc_counter_stop()
+            let allocations = AllocationCounter.stop()
             XCTAssertEqual(allocations, 0, "\(name): heap allocations in three forward/backward passes")
             // Not ours: on AVX-512 CPUs OpenBLAS's small-matrix sgemm kernel mallocs per call.
-            print("\(name): OpenBLAS's own allocations in three passes: \(malloc_counter_openblas())")
+            print("\(name): OpenBLAS's own allocations in three passes: \(AllocationCounter.openBLAS)")
         }
     }
 
     /// The counter itself works: an array allocation is seen, and counted as ours, not
     /// as OpenBLAS's.
     func testCounterSeesAllocations() {
-        malloc_counter_start()
+        AllocationCounter.start()
         let array = [Int](repeating: 1, count: Int.random(in: 1000...2000))
-        let allocations = malloc_counter_stop()
+        let allocations = AllocationCounter.stop()
         XCTAssertGreaterThan(allocations, 0)
-        XCTAssertEqual(malloc_counter_openblas(), 0)
+        XCTAssertEqual(AllocationCounter.openBLAS, 0)
         XCTAssertGreaterThan(array.count, 0)
+    }
+
+    /// The worker pool's threads are counted: an allocation in every chunk of a parallel
+    /// loop is seen once per chunk.
+    func testCounterSeesThePoolThreads() {
+        let chunks = Parallel.threads
+        AllocationCounter.start()
+        Parallel.forRanges(chunks, workPerItem: Parallel.minimumPerThread) { start, end in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 1000 + start)
+            scratch.deallocate()
+        }
+        let allocations = AllocationCounter.stop()
+        XCTAssertGreaterThanOrEqual(allocations, chunks)
+    }
+
+    /// A thread that does not run the net (left over from an earlier test) is not counted.
+    func testCounterIgnoresOtherThreads() {
+        let go = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            go.wait()
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 1000)
+            scratch.deallocate()
+            done.signal()
+        }
+        thread.start()
+        AllocationCounter.start()
+        go.signal()
+        done.wait()
+        let allocations = AllocationCounter.stop()
+        XCTAssertEqual(allocations, 0)
     }
 }

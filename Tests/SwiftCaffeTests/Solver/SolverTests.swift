@@ -192,13 +192,13 @@ final class SolverTests: XCTestCase {
             try solver.step(2)
             try solver.net.forward()
             try solver.net.backward()
-            malloc_counter_start()
+            AllocationCounter.start()
             try solver.net.forward()
             try solver.net.backward()
-            let perPass = malloc_counter_stop()   // the net's own (layers are not the solver's)
-            malloc_counter_start()
+            let perPass = AllocationCounter.stop()   // the net's own (layers are not the solver's)
+            AllocationCounter.start()
             try solver.step(3)
-            let allocations = malloc_counter_stop()
+            let allocations = AllocationCounter.stop()
             XCTAssertEqual(allocations - 3 * 2 * perPass, 0,
                            "\(type.rawValue): heap allocations by the solver in three iterations")
         }

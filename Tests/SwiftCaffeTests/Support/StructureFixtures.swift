@@ -43,12 +43,12 @@ enum StructureFixtures {
             try layer.forward(bottom: bottom, top: top)
             try layer.backward(top: top, propagateDown: propagate, bottom: bottom)
         }
-        malloc_counter_start()
+        AllocationCounter.start()
         for _ in 0..<3 {
             try layer.forward(bottom: bottom, top: top)
             try layer.backward(top: top, propagateDown: propagate, bottom: bottom)
         }
-        let allocations = malloc_counter_stop()
+        let allocations = AllocationCounter.stop()
         XCTAssertEqual(allocations, 0, "\(layer.type): heap allocations in forward/backward", file: file, line: line)
     }
 
