@@ -58,6 +58,8 @@ public struct LayerRegistry: Sendable {
         ("Flatten", FlattenLayer.self),
         ("Reshape", ReshapeLayer.self),
         ("Silence", SilenceLayer.self),
+        // Utility (issue #14)
+        ("ArgMax", ArgMaxLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
