@@ -60,6 +60,7 @@ public struct LayerRegistry: Sendable {
         ("Silence", SilenceLayer.self),
         // Utility (issue #14)
         ("ArgMax", ArgMaxLayer.self),
+        ("Tile", TileLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
