@@ -61,6 +61,7 @@ public struct LayerRegistry: Sendable {
         // Utility (issue #14)
         ("ArgMax", ArgMaxLayer.self),
         ("Tile", TileLayer.self),
+        ("Reduction", ReductionLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
