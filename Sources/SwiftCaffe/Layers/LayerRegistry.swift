@@ -62,6 +62,7 @@ public struct LayerRegistry: Sendable {
         ("ArgMax", ArgMaxLayer.self),
         ("Tile", TileLayer.self),
         ("Reduction", ReductionLayer.self),
+        ("MVN", MVNLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
