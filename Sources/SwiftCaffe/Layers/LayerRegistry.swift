@@ -63,6 +63,7 @@ public struct LayerRegistry: Sendable {
         ("Tile", TileLayer.self),
         ("Reduction", ReductionLayer.self),
         ("MVN", MVNLayer.self),
+        ("Embed", EmbedLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
