@@ -64,6 +64,7 @@ public struct LayerRegistry: Sendable {
         ("Reduction", ReductionLayer.self),
         ("MVN", MVNLayer.self),
         ("Embed", EmbedLayer.self),
+        ("Filter", FilterLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
