@@ -65,6 +65,7 @@ public struct LayerRegistry: Sendable {
         ("MVN", MVNLayer.self),
         ("Embed", EmbedLayer.self),
         ("Filter", FilterLayer.self),
+        ("BatchReindex", BatchReindexLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
