@@ -66,6 +66,7 @@ public struct LayerRegistry: Sendable {
         ("Embed", EmbedLayer.self),
         ("Filter", FilterLayer.self),
         ("BatchReindex", BatchReindexLayer.self),
+        ("Parameter", ParameterLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
