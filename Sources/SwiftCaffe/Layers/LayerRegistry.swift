@@ -58,6 +58,15 @@ public struct LayerRegistry: Sendable {
         ("Flatten", FlattenLayer.self),
         ("Reshape", ReshapeLayer.self),
         ("Silence", SilenceLayer.self),
+        // Utility (issue #14)
+        ("ArgMax", ArgMaxLayer.self),
+        ("Tile", TileLayer.self),
+        ("Reduction", ReductionLayer.self),
+        ("MVN", MVNLayer.self),
+        ("Embed", EmbedLayer.self),
+        ("Filter", FilterLayer.self),
+        ("BatchReindex", BatchReindexLayer.self),
+        ("Parameter", ParameterLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
