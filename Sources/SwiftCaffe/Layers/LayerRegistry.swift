@@ -58,6 +58,8 @@ public struct LayerRegistry: Sendable {
         ("Flatten", FlattenLayer.self),
         ("Reshape", ReshapeLayer.self),
         ("Silence", SilenceLayer.self),
+        // Neurons (element-wise), the rest of Caffe's
+        ("BNLL", BNLLLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
