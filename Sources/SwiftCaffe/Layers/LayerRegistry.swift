@@ -60,6 +60,7 @@ public struct LayerRegistry: Sendable {
         ("Silence", SilenceLayer.self),
         // Neurons (element-wise), the rest of Caffe's
         ("BNLL", BNLLLayer.self),
+        ("Exp", ExpLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
