@@ -61,6 +61,7 @@ public struct LayerRegistry: Sendable {
         // Neurons (element-wise), the rest of Caffe's
         ("BNLL", BNLLLayer.self),
         ("Exp", ExpLayer.self),
+        ("Log", LogLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
