@@ -62,6 +62,7 @@ public struct LayerRegistry: Sendable {
         ("BNLL", BNLLLayer.self),
         ("Exp", ExpLayer.self),
         ("Log", LogLayer.self),
+        ("Threshold", ThresholdLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
