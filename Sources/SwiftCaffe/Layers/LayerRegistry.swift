@@ -63,6 +63,7 @@ public struct LayerRegistry: Sendable {
         ("Exp", ExpLayer.self),
         ("Log", LogLayer.self),
         ("Threshold", ThresholdLayer.self),
+        ("Clip", ClipLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
