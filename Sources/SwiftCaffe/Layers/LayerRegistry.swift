@@ -64,6 +64,7 @@ public struct LayerRegistry: Sendable {
         ("Log", LogLayer.self),
         ("Threshold", ThresholdLayer.self),
         ("Clip", ClipLayer.self),
+        ("Swish", SwishLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
