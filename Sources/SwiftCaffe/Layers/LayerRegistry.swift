@@ -58,6 +58,13 @@ public struct LayerRegistry: Sendable {
         ("Flatten", FlattenLayer.self),
         ("Reshape", ReshapeLayer.self),
         ("Silence", SilenceLayer.self),
+        // Neurons (element-wise), the rest of Caffe's
+        ("BNLL", BNLLLayer.self),
+        ("Exp", ExpLayer.self),
+        ("Log", LogLayer.self),
+        ("Threshold", ThresholdLayer.self),
+        ("Clip", ClipLayer.self),
+        ("Swish", SwishLayer.self),
         // Utility (issue #14)
         ("ArgMax", ArgMaxLayer.self),
         ("Tile", TileLayer.self),

@@ -24,9 +24,13 @@ public final class SigmoidLayer: Layer {
     public override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = UnsafePointer(bottom[0].data), y = top[0].data
         Parallel.forRanges(bottom[0].count) { start, end in
-            for i in start..<end { y[i] = Float(0.5 * tanh(0.5 * Double(x[i])) + 0.5) }
+            for i in start..<end { y[i] = Self.sigmoid(x[i]) }
         }
     }
+
+    /// Caffe's sigmoid of one value (also Swish's): 0.5 · tanh(0.5·x) + 0.5 in double.
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float { Float(0.5 * tanh(0.5 * Double(x)) + 0.5) }
 
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
         guard propagateDown[0] else { return }
