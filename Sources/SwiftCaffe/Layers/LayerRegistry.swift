@@ -58,6 +58,8 @@ public struct LayerRegistry: Sendable {
         ("Flatten", FlattenLayer.self),
         ("Reshape", ReshapeLayer.self),
         ("Silence", SilenceLayer.self),
+        // Losses (the rest of Caffe's loss layers)
+        ("SigmoidCrossEntropyLoss", SigmoidCrossEntropyLossLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
