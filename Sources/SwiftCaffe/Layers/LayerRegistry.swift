@@ -60,6 +60,7 @@ public struct LayerRegistry: Sendable {
         ("Silence", SilenceLayer.self),
         // Losses (the rest of Caffe's loss layers)
         ("SigmoidCrossEntropyLoss", SigmoidCrossEntropyLossLayer.self),
+        ("ContrastiveLoss", ContrastiveLossLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
