@@ -61,6 +61,7 @@ public struct LayerRegistry: Sendable {
         // Losses (the rest of Caffe's loss layers)
         ("SigmoidCrossEntropyLoss", SigmoidCrossEntropyLossLayer.self),
         ("ContrastiveLoss", ContrastiveLossLayer.self),
+        ("HingeLoss", HingeLossLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
