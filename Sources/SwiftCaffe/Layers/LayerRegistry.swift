@@ -62,6 +62,7 @@ public struct LayerRegistry: Sendable {
         ("SigmoidCrossEntropyLoss", SigmoidCrossEntropyLossLayer.self),
         ("ContrastiveLoss", ContrastiveLossLayer.self),
         ("HingeLoss", HingeLossLayer.self),
+        ("MultinomialLogisticLoss", MultinomialLogisticLossLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
