@@ -63,6 +63,7 @@ public struct LayerRegistry: Sendable {
         ("ContrastiveLoss", ContrastiveLossLayer.self),
         ("HingeLoss", HingeLossLayer.self),
         ("MultinomialLogisticLoss", MultinomialLogisticLossLayer.self),
+        ("InfogainLoss", InfogainLossLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
