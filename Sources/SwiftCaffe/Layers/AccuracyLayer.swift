@@ -64,9 +64,9 @@ public final class AccuracyLayer: Layer {
         for o in 0..<outerCount {
             for j in 0..<inner {
                 let index = o * inner + j
-                guard let label = try SoftmaxWithLossLayer.classIndex(
-                    labels[index], at: index, classes: channels, ignoreLabel: ignoreLabel, layer: self,
-                    parameterBlock: "accuracy_param") else { continue }
+                guard let label = try classIndex(labels[index], at: index, classes: channels,
+                                                 ignoreLabel: ignoreLabel, parameterBlock: "accuracy_param")
+                else { continue }
                 let base = o * channels * inner + j
                 let score = scores[base + label * inner]
                 // The label's own class counts once: start at −1.

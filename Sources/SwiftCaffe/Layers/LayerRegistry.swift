@@ -74,6 +74,12 @@ public struct LayerRegistry: Sendable {
         ("Filter", FilterLayer.self),
         ("BatchReindex", BatchReindexLayer.self),
         ("Parameter", ParameterLayer.self),
+        // Losses (the rest of Caffe's loss layers)
+        ("SigmoidCrossEntropyLoss", SigmoidCrossEntropyLossLayer.self),
+        ("ContrastiveLoss", ContrastiveLossLayer.self),
+        ("HingeLoss", HingeLossLayer.self),
+        ("MultinomialLogisticLoss", MultinomialLogisticLossLayer.self),
+        ("InfogainLoss", InfogainLossLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {

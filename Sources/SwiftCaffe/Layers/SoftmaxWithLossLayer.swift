@@ -20,7 +20,8 @@ public final class SoftmaxWithLossLayer: Layer {
     public private(set) var axis = 1
     /// Positions before and after the class axis, and the classes.
     public private(set) var outerCount = 0, innerCount = 0, channels = 0
-    public let normalization: Caffe_LossParameter.NormalizationMode
+    public var normalization: Caffe_LossParameter.NormalizationMode { lossNormalization.mode }
+    private let lossNormalization: LossNormalization
     public let ignoreLabel: Int?
     /// Probabilities when there is no second top; per-position maxima for the softmax.
     private let probabilities = Blob(0), scratch = Blob(0)
@@ -29,11 +30,7 @@ public final class SoftmaxWithLossLayer: Layer {
 
     public required init(param: Caffe_LayerParameter) throws {
         let p = param.lossParam
-        if p.hasNormalize && !p.hasNormalization {
-            normalization = p.normalize ? .valid : .batchSize
-        } else {
-            normalization = p.normalization
-        }
+        lossNormalization = LossNormalization(p, unset: .valid)
         ignoreLabel = p.hasIgnoreLabel ? Int(p.ignoreLabel) : nil
         try super.init(param: param)
     }
@@ -48,15 +45,10 @@ public final class SoftmaxWithLossLayer: Layer {
         for t in top where bottom.contains(where: { $0 === t }) {
             throw shapeError("SoftmaxWithLoss cannot compute in place", hint: "give its tops new names")
         }
-        axis = try canonicalAxis(param.softmaxParam.axis, numAxes: scores.numAxes, field: "softmax_param.axis")
-        outerCount = scores.count(from: 0, to: axis)
-        innerCount = scores.count(from: axis + 1)
-        channels = scores.dim(axis)
-        guard outerCount * innerCount == labels.count else {
-            throw shapeError("the labels (\(labels.shapeString)) must hold one value per prediction: "
-                             + "\(outerCount * innerCount) for scores of shape \(scores.shapeString)",
-                             hint: "with axis \(axis), labels need shape N×H×W where scores are N×C×H×W")
-        }
+        let geometry = try classAxis(param.softmaxParam.axis, field: "softmax_param.axis", predictions: scores,
+                                     named: "scores", labels: labels)
+        (axis, outerCount, innerCount, channels) = (geometry.axis, geometry.outerCount, geometry.innerCount,
+                                                    geometry.classes)
         try top[0].reshape([])
         if top.count > 1 {
             try top[1].reshape(like: scores)
@@ -83,7 +75,7 @@ public final class SoftmaxWithLossLayer: Layer {
         for o in 0..<outerCount {
             for j in 0..<inner {
                 let index = o * inner + j
-                guard let label = try classIndex(labels[index], at: index, classes: channels) else { continue }
+                guard let label = try classLabel(labels[index], at: index, classes: channels) else { continue }
                 loss -= logf(max(prob[(o * channels + label) * inner + j], Float.leastNormalMagnitude))
                 count += 1
             }
@@ -93,10 +85,7 @@ public final class SoftmaxWithLossLayer: Layer {
     }
 
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
-        if propagateDown.count > 1, propagateDown[1] {
-            throw shapeError("SoftmaxWithLoss cannot backpropagate to its label input",
-                             hint: "set 'propagate_down: true propagate_down: false' for the scores and labels")
-        }
+        try refuseGradients(propagateDown)
         guard propagateDown[0] else { return }
         let prob = probabilityData(top)
         let dx = bottom[0].diff
@@ -107,7 +96,7 @@ public final class SoftmaxWithLossLayer: Layer {
         for o in 0..<outerCount {
             for j in 0..<inner {
                 let index = o * inner + j
-                if let label = try classIndex(labels[index], at: index, classes: channels) {
+                if let label = try classLabel(labels[index], at: index, classes: channels) {
                     dx[(o * channels + label) * inner + j] -= 1
                 } else {
                     for c in 0..<channels { dx[(o * channels + c) * inner + j] = 0 }
@@ -120,32 +109,11 @@ public final class SoftmaxWithLossLayer: Layer {
 
     /// Caffe's get_normalizer, never below 1.
     func normalizer(validCount: Int) -> Float {
-        let value: Int
-        switch normalization {
-        case .full: value = outerCount * innerCount
-        case .valid: value = validCount
-        case .batchSize: value = outerCount
-        case .none: value = 1
-        }
-        return Float(max(1, value))
+        lossNormalization.normalizer(outer: outerCount, inner: innerCount, valid: validCount)
     }
 
-    /// The class of a label value (truncated to an integer as Caffe's static_cast), nil
-    /// when it is `ignore_label`; throws for anything that is not a class.
-    private func classIndex(_ value: Float, at index: Int, classes: Int) throws -> Int? {
-        try Self.classIndex(value, at: index, classes: classes, ignoreLabel: ignoreLabel, layer: self,
-                            parameterBlock: "loss_param")
-    }
-
-    static func classIndex(_ value: Float, at index: Int, classes: Int, ignoreLabel: Int?,
-                           layer: Layer, parameterBlock: String) throws -> Int? {
-        if value.isFinite, value > -2_147_483_648, value < 2_147_483_648 {
-            let label = Int(value)
-            if label == ignoreLabel { return nil }
-            if label >= 0, label < classes { return label }
-        }
-        throw layer.shapeError("label \(value) at index \(index) of the label blob is not a class in 0..<\(classes)",
-            hint: ignoreLabel.map { "labels must be class indices or the ignore_label \($0)" }
-                ?? "labels must be class indices; set \(parameterBlock) { ignore_label: … } to skip some positions")
+    /// The class of a label value, nil when it is `ignore_label`.
+    private func classLabel(_ value: Float, at index: Int, classes: Int) throws -> Int? {
+        try classIndex(value, at: index, classes: classes, ignoreLabel: ignoreLabel, parameterBlock: "loss_param")
     }
 }
