@@ -58,6 +58,8 @@ public struct LayerRegistry: Sendable {
         ("Flatten", FlattenLayer.self),
         ("Reshape", ReshapeLayer.self),
         ("Silence", SilenceLayer.self),
+        // Vision, the rest of Caffe's zoo (issue #14)
+        ("Deconvolution", DeconvolutionLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
