@@ -60,6 +60,7 @@ public struct LayerRegistry: Sendable {
         ("Silence", SilenceLayer.self),
         // Vision, the rest of Caffe's zoo (issue #14)
         ("Deconvolution", DeconvolutionLayer.self),
+        ("Crop", CropLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
