@@ -61,6 +61,7 @@ public struct LayerRegistry: Sendable {
         // Vision, the rest of Caffe's zoo (issue #14)
         ("Deconvolution", DeconvolutionLayer.self),
         ("Crop", CropLayer.self),
+        ("SPP", SPPLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
