@@ -62,6 +62,7 @@ public struct LayerRegistry: Sendable {
         ("Deconvolution", DeconvolutionLayer.self),
         ("Crop", CropLayer.self),
         ("SPP", SPPLayer.self),
+        ("Im2col", Im2colLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
