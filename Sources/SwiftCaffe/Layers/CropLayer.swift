@@ -15,14 +15,11 @@ public final class CropLayer: Layer {
     /// First cropped axis and per-axis offsets, as of the last reshape.
     public private(set) var axis = 2
     public private(set) var offsets: [Int] = []
-    /// The copy as rows: every contiguous run of the last axis, its start in the
-    /// bottom and in the top; computed in reshape (no allocation in forward/backward).
+    /// The copy as rows, the contiguous runs along the last axis: row r of the top
+    /// (at r·rowLength) starts at rowStarts[r] in the bottom. Planned in reshape, so
+    /// forward and backward allocate nothing.
     private var rowStarts: [Int] = []
     private var rowLength = 0
-
-    public required init(param: Caffe_LayerParameter) throws {
-        try super.init(param: param)
-    }
 
     public override var bottomCountRange: ClosedRange<Int> { 2...2 }
     public override var topCountRange: ClosedRange<Int> { 1...1 }
