@@ -19,10 +19,13 @@ public enum Suggest {
         }
         scored.sort { ($0.distance, $0.order) < ($1.distance, $1.order) }
         // Only the case differs: that is the answer; farther names would be noise.
-        if let best = scored.first, best.distance == 0 {
+        guard let best = scored.first else { return [] }
+        if best.distance == 0 {
             return scored.prefix { $0.distance == 0 }.prefix(limit).map(\.name)
         }
-        return scored.prefix(limit).map(\.name)
+        // Names two or more edits farther than the best are noise too ('Convolutoin' is
+        // one swap from Convolution, three edits from Deconvolution).
+        return scored.prefix { $0.distance <= best.distance + 1 }.prefix(limit).map(\.name)
     }
 
     /// Optimal-string-alignment distance between two scalar arrays.

@@ -80,6 +80,11 @@ public struct LayerRegistry: Sendable {
         ("HingeLoss", HingeLossLayer.self),
         ("MultinomialLogisticLoss", MultinomialLogisticLossLayer.self),
         ("InfogainLoss", InfogainLossLayer.self),
+        // Vision, the rest of Caffe's zoo (issue #14)
+        ("Deconvolution", DeconvolutionLayer.self),
+        ("Crop", CropLayer.self),
+        ("SPP", SPPLayer.self),
+        ("Im2col", Im2colLayer.self),
     ]
 
     private init(classes: [String: Layer.Type]) {
