@@ -112,18 +112,18 @@ struct Train: ParsableCommand {
     func run() throws {
         let logger = try SolverLog(path: log, progress: true)
         defer { logger.finishProgress() }
-        var (param, notes) = try Solver.loadParameter(path: solver)
-        for note in notes { logger.info("Note: \(note)") }
+        var definition = try Solver.load(path: solver)
+        for note in definition.notes { logger.info("Note: \(note)") }
         let seed: UInt64
-        if param.randomSeed >= 0 {
-            seed = UInt64(param.randomSeed)
+        if definition.param.randomSeed >= 0 {
+            seed = UInt64(definition.param.randomSeed)
         } else {
             seed = UInt64.random(in: 0...UInt64(Int64.max))
-            param.randomSeed = Int64(seed)
+            definition.param.randomSeed = Int64(seed)
             logger.info("Random seed: \(seed) (random_seed not set; add 'random_seed: \(seed)' to repeat this run)")
         }
         let random = RandomSource(seed: seed)
-        let solver = try Solver.make(param: param, options: .init(level: rules.level, stages: rules.stage),
+        let solver = try Solver.make(definition: definition, options: .init(level: rules.level, stages: rules.stage),
                                      random: random, log: logger)
         if let snapshot {
             logger.info("Resuming from \(snapshot)")

@@ -38,6 +38,14 @@ public enum LearningRatePolicy {
             try need(p.gamma >= 0, "gamma", "lr_policy \"step\" needs gamma ≥ 0 (got \(p.gamma))")
         case "exp", "inv", "multistep":
             try need(p.gamma >= 0, "gamma", "lr_policy \"\(policy)\" needs gamma ≥ 0 (got \(p.gamma))")
+            guard policy == "multistep" else { break }
+            // Caffe moves to the next stepvalue once the current one is reached, so a value
+            // not above the one before it would not take effect where it is written.
+            for i in p.stepvalue.indices.dropFirst() where p.stepvalue[i] <= p.stepvalue[i - 1] {
+                throw SwiftCaffeError.invalid("stepvalue[\(i)]",
+                    "stepvalue \(p.stepvalue[i]) does not come after the previous stepvalue \(p.stepvalue[i - 1])",
+                    hint: "list the stepvalues in increasing order, each once")
+            }
         case "poly":
             try need(p.maxIter > 0, "max_iter", "lr_policy \"poly\" needs max_iter > 0")
         case "sigmoid":

@@ -5,7 +5,8 @@ import Foundation
 /// InitTestNets do: the train net from `net`/`net_param`/`train_net`/`train_net_param`
 /// (phase TRAIN unless the net or `train_state` says otherwise), one test net per
 /// `test_net`/`test_net_param` and then per remaining `test_iter` from the generic net
-/// (phase TEST; `test_state` per test net). Paths are relative to the current directory.
+/// (phase TEST; `test_state` per test net). Paths are relative to the current directory,
+/// as in Caffe.
 extension Solver {
     public struct BuildOptions {
         /// Caffe's --level and --stage, applied to the train net's state.
@@ -17,24 +18,16 @@ extension Solver {
         }
     }
 
-    /// Reads a solver prototxt (upgrading legacy `solver_type`). A missing
-    /// snapshot_prefix becomes the solver file's path without its extension, as Caffe does.
-    public static func loadParameter(path: String) throws -> (param: Caffe_SolverParameter, notes: [String]) {
-        var (param, _) = try Prototxt.load(Caffe_SolverParameter.self, path: path)
-        let notes = try LegacyUpgrade.upgrade(&param)
-        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        if !param.hasSnapshotPrefix {
-            param.snapshotPrefix = (path as NSString).deletingPathExtension
-        } else if param.snapshotPrefix.hasSuffix("/") {
-            param.snapshotPrefix += stem
-        }
-        return (param, notes)
-    }
-
     /// Builds the train and test nets of `param` with one shared RandomSource, and
     /// the solver over them.
     public static func make(param: Caffe_SolverParameter, options: BuildOptions = BuildOptions(),
                             random: RandomSource, log: SolverLog) throws -> Solver {
+        try make(param: param, solverFile: nil, options: options, random: random, log: log)
+    }
+
+    /// `solverFile`: where `param` was read from, for the hint of a missing net file.
+    static func make(param: Caffe_SolverParameter, solverFile: String?, options: BuildOptions,
+                     random: RandomSource, log: SolverLog) throws -> Solver {
         let trainSources = [param.hasNet, param.hasNetParam, param.hasTrainNet, param.hasTrainNetParam].filter { $0 }.count
         guard trainSources == 1 else {
             throw SwiftCaffeError.invalid("net", trainSources == 0
@@ -44,10 +37,10 @@ extension Solver {
         let trainDefinition: NetDefinition
         if param.hasNet {
             log.info("Creating training net from net file: \(param.net)")
-            trainDefinition = try NetDefinition.load(path: param.net)
+            trainDefinition = try loadNet(param.net, field: "net", solverFile: solverFile)
         } else if param.hasTrainNet {
             log.info("Creating training net from train_net file: \(param.trainNet)")
-            trainDefinition = try NetDefinition.load(path: param.trainNet)
+            trainDefinition = try loadNet(param.trainNet, field: "train_net", solverFile: solverFile)
         } else if param.hasNetParam {
             log.info("Creating training net specified in net_param.")
             trainDefinition = try NetDefinition(param: param.netParam)
@@ -65,7 +58,10 @@ extension Solver {
 
         var testDefinitions: [(NetDefinition, String)] = []
         for p in param.testNetParam { testDefinitions.append((try NetDefinition(param: p), "test_net_param")) }
-        for path in param.testNet { testDefinitions.append((try NetDefinition.load(path: path), "test_net file: \(path)")) }
+        for (i, path) in param.testNet.enumerated() {
+            let definition = try loadNet(path, field: "test_net[\(i)]", solverFile: solverFile)
+            testDefinitions.append((definition, "test_net file: \(path)"))
+        }
         let generic = param.testIter.count - testDefinitions.count
         if param.hasNet || param.hasNetParam {
             guard generic >= 0 else {
