@@ -14,34 +14,39 @@ enum SignalEffect: String, ExpressibleByArgument, CaseIterable {
     case stop, snapshot, none
 }
 
-/// Signals received and not yet handled: the only state the signal handlers touch.
-/// A handler may only do async-signal-safe things, and a store to a lock-free atomic is
-/// one (Synchronization's `Atomic` is always lock-free), so the flags are `Atomic`s and
-/// the handler does nothing but `record`. Slot 0: SIGINT, slot 1: SIGHUP.
-enum PendingSignals {
-    private static let interrupt = Atomic<Bool>(false)
-    private static let hangUp = Atomic<Bool>(false)
+/// A signal `swiftcaffe train` handles, its name in the log, and what it does (nil:
+/// snapshot, then stop).
+struct HandledSignal {
+    let signal: Int32
+    let name: String
+    let effect: SignalEffect?
+}
 
-    /// The handlers' only call: one atomic store.
+/// Signals received and not yet handled: the only state the signal handlers touch.
+/// A handler may only do async-signal-safe things, and an atomic read-modify-write on a
+/// lock-free atomic is one (Synchronization's `Atomic` is always lock-free), so the
+/// pending signals are one bit each (bit n for signal n) of an `Atomic`, and the
+/// handler does nothing but `record`.
+enum PendingSignals {
+    private static let bits = Atomic<UInt64>(0)
+
+    private static func bit(_ signal: Int32) -> UInt64 { 1 << UInt64(signal & 63) }
+
+    /// The handlers' only call: one atomic or.
     static func record(_ signal: Int32) {
-        if signal == SIGINT {
-            interrupt.store(true, ordering: .relaxed)
-        } else {
-            hangUp.store(true, ordering: .relaxed)
-        }
+        _ = bits.bitwiseOr(bit(signal), ordering: .relaxed)
     }
 
-    /// Whether slot's signal arrived since the last call, clearing it in the same step
+    /// Whether `signal` arrived since the last call, clearing it in the same step
     /// (a signal arriving meanwhile is not lost).
-    static func take(_ slot: Int) -> Bool {
-        slot == 0 ? interrupt.exchange(false, ordering: .relaxed) : hangUp.exchange(false, ordering: .relaxed)
+    static func take(_ signal: Int32) -> Bool {
+        bits.bitwiseAnd(~bit(signal), ordering: .relaxed).oldValue & bit(signal) != 0
     }
 }
 
-private func installSignalHandlers() {
-    // Initialises the lazy globals before any handler can run (a handler must not).
-    _ = PendingSignals.take(0)
-    _ = PendingSignals.take(1)
+private func installSignalHandlers(_ signals: [HandledSignal]) {
+    // Initialises the lazy global before any handler can run (a handler must not).
+    for handled in signals { _ = PendingSignals.take(handled.signal) }
     var action = sigaction()
     #if canImport(Glibc)
     action.__sigaction_handler.sa_handler = { signal in PendingSignals.record(signal) }
@@ -50,8 +55,30 @@ private func installSignalHandlers() {
     #endif
     sigemptyset(&action.sa_mask)
     action.sa_flags = SA_RESTART
-    sigaction(SIGINT, &action, nil)
-    sigaction(SIGHUP, &action, nil)
+    for handled in signals { sigaction(handled.signal, &action, nil) }
+}
+
+/// What the first pending signal of `signals` asks the solver to do (logging it);
+/// signals whose effect is `none` are dropped. Reads the flags, allocates nothing
+/// unless a signal arrived.
+private func requestedAction(_ signals: [HandledSignal], log: SolverLog) -> SolverAction {
+    for i in signals.indices where PendingSignals.take(signals[i].signal) {
+        let name = signals[i].name
+        switch signals[i].effect {
+        case nil:
+            log.info("Snapshotting and stopping (\(name))…")
+            return .snapshotAndStop
+        case .stop?:
+            log.info("Stopping (\(name))")
+            return .stop
+        case .snapshot?:
+            log.info("Snapshotting (\(name))")
+            return .snapshot
+        case SignalEffect.none?:
+            continue
+        }
+    }
+    return .none
 }
 
 struct Train: ParsableCommand {
@@ -63,7 +90,8 @@ struct Train: ParsableCommand {
             in Caffe's format and writing <prefix>_iter_<N>.caffemodel/.solverstate snapshots.
 
             --level and --stage set the train net's state (the test nets take test_state). \
-            Ctrl-C (SIGINT) snapshots and stops; SIGHUP snapshots and continues.
+            Ctrl-C (SIGINT) and SIGTERM (what SLURM and Kubernetes send to stop a job) \
+            snapshot and stop; SIGHUP snapshots and continues.
 
             Examples:
               swiftcaffe train --solver models/bvlc_alexnet/solver.prototxt
@@ -87,6 +115,10 @@ struct Train: ParsableCommand {
 
     @Option(name: .customLong("sighup_effect"), help: "What SIGHUP does: stop, snapshot or none.")
     var sighupEffect: SignalEffect = .snapshot
+
+    @Option(name: .customLong("sigterm_effect"),
+            help: "What SIGTERM (a scheduler stopping the job) does: stop, snapshot or none (default: snapshot, then stop).")
+    var sigtermEffect: SignalEffect?
 
     @OptionGroup var rules: NetRuleOptions
 
@@ -136,28 +168,12 @@ struct Train: ParsableCommand {
                 for testNet in solver.testNets { try testNet.copyTrainedLayers(from: proto, source: "'\(file)'") }
             }
         }
-        let sigint = sigintEffect, sighup = sighupEffect
-        installSignalHandlers()
-        // Checked once per iteration: reads the handlers' flags, allocates nothing.
-        solver.actionRequest = {
-            for slot in 0..<2 where PendingSignals.take(slot) {
-                let name = slot == 0 ? "SIGINT" : "SIGHUP"
-                switch slot == 0 ? sigint : sighup {
-                case nil:
-                    logger.info("Snapshotting and stopping (\(name))…")
-                    return .snapshotAndStop
-                case .stop?:
-                    logger.info("Stopping (\(name))")
-                    return .stop
-                case .snapshot?:
-                    logger.info("Snapshotting (\(name))")
-                    return .snapshot
-                case SignalEffect.none?:
-                    continue
-                }
-            }
-            return .none
-        }
+        let signals = [HandledSignal(signal: SIGINT, name: "SIGINT", effect: sigintEffect),
+                       HandledSignal(signal: SIGHUP, name: "SIGHUP", effect: sighupEffect),
+                       HandledSignal(signal: SIGTERM, name: "SIGTERM", effect: sigtermEffect)]
+        installSignalHandlers(signals)
+        // Checked once per iteration.
+        solver.actionRequest = { requestedAction(signals, log: logger) }
         logger.info("Starting Optimization")
         let startIter = solver.iter
         let clock = ContinuousClock()
