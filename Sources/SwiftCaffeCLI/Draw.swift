@@ -10,7 +10,9 @@ struct Draw: ParsableCommand {
             SVG/PNG through Graphviz's 'dot' program (-o FILE.svg, -o FILE.png; Debian \
             package 'graphviz'). Layers show their type and key parameters, edges the \
             blob's name and shape; in-place layers are dashed, grouped convolutions \
-            double-edged, data and loss layers coloured.
+            double-edged, data and loss layers coloured. A data layer whose database does \
+            not exist yet takes its shape from --data-shape; without it, edges of unknown \
+            shape say '?'.
 
             Example: swiftcaffe draw models/bvlc_reference_caffenet/deploy.prototxt -o caffenet.svg
             """
@@ -20,6 +22,8 @@ struct Draw: ParsableCommand {
     var net: String
 
     @OptionGroup var state: NetStateOptions
+
+    @OptionGroup var data: DataShapeOptions
 
     @Option(help: "Graph direction: TB (top to bottom) or LR (left to right).")
     var rankdir: RankDirArgument = .tb
@@ -34,6 +38,7 @@ struct Draw: ParsableCommand {
 
     func validate() throws {
         try reportingErrors {
+            _ = try data.shapes()
             if let output, let format = outputFormat, !["dot", "gv", "svg", "png"].contains(format) {
                 throw SwiftCaffeError(.usage, "cannot tell the format of '\(output)' from its extension",
                                       field: "-o", hint: "end the file name in .svg, .png or .dot")
@@ -43,7 +48,9 @@ struct Draw: ParsableCommand {
 
     func run() throws {
         let definition = try NetDefinition.load(path: net)
-        let built = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: true))
+        var options = try data.applied(to: state.buildOptions(inspectOnly: true))
+        options.allowsUnknownShapes = true  // edges of unknown shape say '?'
+        let built = try NetBuilder.build(definition, options: options)
         let drawing = NetDrawing(net: built)
         let dot = drawing.dot(direction: rankdir.direction)
         guard let output else {

@@ -16,6 +16,26 @@ struct NetStateOptions: ParsableArguments {
     }
 }
 
+/// --data-shape (repeatable), for summary, draw and time: the shapes of data layers
+/// whose database or list file does not exist yet.
+struct DataShapeOptions: ParsableArguments {
+    @Option(name: .customLong("data-shape"),
+            help: ArgumentHelp("The shape of the data layers' first top when their source does not exist: "
+                               + "N,C,H,W for all, or top=N,C,H,W for one (repeatable); a label top gets N.",
+                               valueName: "shape"))
+    var dataShape: [String] = []
+
+    /// Checked in the command's `validate()`, so a bad shape is a usage error.
+    func shapes() throws -> DataShapes { try DataShapes(parsing: dataShape) }
+
+    /// `options` with these shapes.
+    func applied(to options: NetBuildOptions) throws -> NetBuildOptions {
+        var options = options
+        options.dataShapes = try shapes()
+        return options
+    }
+}
+
 /// Caffe's --level and --stage (repeatable), matched against a net's include/exclude
 /// rules; `train` applies them to its train net.
 struct NetRuleOptions: ParsableArguments {

@@ -11,7 +11,8 @@ struct Time: ParsableCommand {
             wording, "Average Forward pass", "Average Backward pass" and \
             "Average Forward-Backward", plus images per second. The net is built in \
             phase TRAIN unless --phase TEST. Deploy nets (no loss) are timed backward from their outputs to their inputs. Data layers whose \
-            database is not available are replaced by DummyData of the same shape.
+            database is not available are replaced by DummyData of the same shape (from \
+            --data-shape N,C,H,W when their parameters do not imply it).
 
             Example: swiftcaffe time --model models/bvlc_reference_caffenet/deploy.prototxt --batch 64
             """
@@ -28,25 +29,25 @@ struct Time: ParsableCommand {
 
     @OptionGroup var state: NetStateOptions
 
+    @OptionGroup var data: DataShapeOptions
+
     func validate() throws {
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
         try reportingErrors {
             if let batch, batch <= 0 { throw SwiftCaffeError(.usage, "--batch must be positive (got \(batch))") }
+            _ = try data.shapes()
         }
     }
 
     func run() throws {
         var definition = try NetDefinition.load(path: model)
         if let batch { definition = try definition.withBatchSize(batch) }
-        let options = state.buildOptions(inspectOnly: false, defaultPhase: .train)  // Caffe's `time` default
-        var inspectOptions = options
-        inspectOptions.inspectOnly = true
-        let shapes = try NetBuilder.build(definition, options: inspectOptions)
-        let (runnable, replaced) = definition.replacingLayers(ofTypes: ["Data", "ImageData"], shapesFrom: shapes)
+        // Caffe's `time` default phase; --data-shape shapes data layers without their database.
+        let options = try data.applied(to: state.buildOptions(inspectOnly: false, defaultPhase: .train))
+        let (net, replaced) = try definition.buildForTiming(options: options)
         for name in replaced {
             print("Note: data layer '\(name)' replaced by DummyData of the same shape for timing")
         }
-        let net = try NetBuilder.build(runnable, options: options)
         print("*** Benchmark begins ***")
         print("Testing for \(iterations) iterations.")
         let result = try NetTimer(net: net).run(iterations: iterations) { i, ms in

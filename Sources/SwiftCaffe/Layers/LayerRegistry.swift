@@ -17,75 +17,95 @@ public struct LayerRegistry: Sendable {
     public static let builtIn = LayerRegistry(
         classes: Dictionary(builtInLayers.map { ($0.type, $0.layerClass) }, uniquingKeysWith: { first, _ in first }))
 
-    /// The built-in types in registration order. A type listed twice is a mistake in
-    /// this list (a test checks there is none); `builtIn` would keep the first.
-    static let builtInLayers: [(type: String, layerClass: Layer.Type)] = [
-        // Data and inputs
-        ("Input", InputLayer.self),
-        ("DummyData", DummyDataLayer.self),
-        ("Data", DataLayer.self),
-        ("ImageData", ImageDataLayer.self),
-        ("MemoryData", MemoryDataLayer.self),
-        // Vision
-        ("Convolution", ConvolutionLayer.self),
-        ("Pooling", PoolingLayer.self),
-        ("LRN", LRNLayer.self),
-        // Common
-        ("InnerProduct", InnerProductLayer.self),
-        ("Dropout", DropoutLayer.self),
-        ("Softmax", SoftmaxLayer.self),
-        // Neurons (element-wise)
-        ("ReLU", ReLULayer.self),
-        ("Sigmoid", SigmoidLayer.self),
-        ("TanH", TanHLayer.self),
-        ("ELU", ELULayer.self),
-        ("PReLU", PReLULayer.self),
-        ("AbsVal", AbsValLayer.self),
-        ("Power", PowerLayer.self),
-        // Normalization
-        ("BatchNorm", BatchNormLayer.self),
-        ("Scale", ScaleLayer.self),
-        ("Bias", BiasLayer.self),
-        // Losses and metrics
-        ("SoftmaxWithLoss", SoftmaxWithLossLayer.self),
-        ("EuclideanLoss", EuclideanLossLayer.self),
-        ("Accuracy", AccuracyLayer.self),
-        // Structure
-        ("Split", SplitLayer.self),
-        ("Concat", ConcatLayer.self),
-        ("Slice", SliceLayer.self),
-        ("Eltwise", EltwiseLayer.self),
-        ("Flatten", FlattenLayer.self),
-        ("Reshape", ReshapeLayer.self),
-        ("Silence", SilenceLayer.self),
-        // Neurons (element-wise), the rest of Caffe's
-        ("BNLL", BNLLLayer.self),
-        ("Exp", ExpLayer.self),
-        ("Log", LogLayer.self),
-        ("Threshold", ThresholdLayer.self),
-        ("Clip", ClipLayer.self),
-        ("Swish", SwishLayer.self),
-        // Utility (issue #14)
-        ("ArgMax", ArgMaxLayer.self),
-        ("Tile", TileLayer.self),
-        ("Reduction", ReductionLayer.self),
-        ("MVN", MVNLayer.self),
-        ("Embed", EmbedLayer.self),
-        ("Filter", FilterLayer.self),
-        ("BatchReindex", BatchReindexLayer.self),
-        ("Parameter", ParameterLayer.self),
-        // Losses (the rest of Caffe's loss layers)
-        ("SigmoidCrossEntropyLoss", SigmoidCrossEntropyLossLayer.self),
-        ("ContrastiveLoss", ContrastiveLossLayer.self),
-        ("HingeLoss", HingeLossLayer.self),
-        ("MultinomialLogisticLoss", MultinomialLogisticLossLayer.self),
-        ("InfogainLoss", InfogainLossLayer.self),
-        // Vision, the rest of Caffe's zoo (issue #14)
-        ("Deconvolution", DeconvolutionLayer.self),
-        ("Crop", CropLayer.self),
-        ("SPP", SPPLayer.self),
-        ("Im2col", Im2colLayer.self),
-    ]
+    /// A built-in layer type: its class, the group `swiftcaffe layers` lists it under,
+    /// and a one-line description.
+    public struct BuiltInLayer: Sendable {
+        public let type: String
+        public let layerClass: Layer.Type
+        public let group: String
+        public let summary: String
+    }
+
+    /// The built-in types in registration order, one line each, under their group.
+    /// A type listed twice is a mistake in this list (a test checks there is none);
+    /// `builtIn` would keep the first.
+    public static let builtInLayers: [BuiltInLayer] = [
+        group("Data and inputs", [
+            ("Input", InputLayer.self, "blobs of given shapes, filled by the caller (deploy nets)"),
+            ("DummyData", DummyDataLayer.self, "blobs of given shapes, filled by fillers (constant, gaussian …)"),
+            ("Data", DataLayer.self, "Datum records from an LMDB, transformed (crop, mirror, mean, scale)"),
+            ("ImageData", ImageDataLayer.self, "images listed with their labels in a text file"),
+            ("MemoryData", MemoryDataLayer.self, "batches handed over from memory by the caller"),
+        ]),
+        group("Vision", [
+            ("Convolution", ConvolutionLayer.self, "2-D (or N-D) convolution with groups, stride, padding, dilation"),
+            ("Pooling", PoolingLayer.self, "max, average or stochastic pooling over windows"),
+            ("LRN", LRNLayer.self, "local response normalization across or within channels"),
+            ("Deconvolution", DeconvolutionLayer.self, "transposed convolution (learned upsampling, as in FCN)"),
+            ("Crop", CropLayer.self, "crops a blob to the shape of another from an offset"),
+            ("SPP", SPPLayer.self, "spatial pyramid pooling to a fixed-length vector"),
+            ("Im2col", Im2colLayer.self, "unfolds convolution windows into columns"),
+        ]),
+        group("Common", [
+            ("InnerProduct", InnerProductLayer.self, "fully connected: y = W·x + b"),
+            ("Dropout", DropoutLayer.self, "zeroes values at random while training, scales the rest"),
+            ("Softmax", SoftmaxLayer.self, "normalized exponentials along an axis"),
+        ]),
+        group("Neurons (element-wise)", [
+            ("ReLU", ReLULayer.self, "max(0, x), or leaky with negative_slope"),
+            ("Sigmoid", SigmoidLayer.self, "1 / (1 + e^-x)"),
+            ("TanH", TanHLayer.self, "tanh(x)"),
+            ("ELU", ELULayer.self, "x for x > 0, alpha·(e^x − 1) otherwise"),
+            ("PReLU", PReLULayer.self, "ReLU with a learned negative slope per channel"),
+            ("AbsVal", AbsValLayer.self, "|x|"),
+            ("Power", PowerLayer.self, "(shift + scale·x)^power"),
+            ("BNLL", BNLLLayer.self, "log(1 + e^x)"),
+            ("Exp", ExpLayer.self, "base^(shift + scale·x)"),
+            ("Log", LogLayer.self, "log_base(shift + scale·x)"),
+            ("Threshold", ThresholdLayer.self, "1 where x > threshold, 0 elsewhere"),
+            ("Clip", ClipLayer.self, "x clipped to [min, max]"),
+            ("Swish", SwishLayer.self, "x · sigmoid(beta·x)"),
+        ]),
+        group("Normalization", [
+            ("BatchNorm", BatchNormLayer.self, "normalizes by batch (or stored) mean and variance"),
+            ("Scale", ScaleLayer.self, "multiplies by a learned or given blob, broadcast along axes"),
+            ("Bias", BiasLayer.self, "adds a learned or given blob, broadcast along axes"),
+            ("MVN", MVNLayer.self, "mean-variance normalization per example (or channel)"),
+        ]),
+        group("Losses and metrics", [
+            ("SoftmaxWithLoss", SoftmaxWithLossLayer.self, "softmax then multinomial logistic loss over labels"),
+            ("EuclideanLoss", EuclideanLossLayer.self, "sum of squared differences / 2N"),
+            ("Accuracy", AccuracyLayer.self, "top-k classification accuracy (no backward)"),
+            ("SigmoidCrossEntropyLoss", SigmoidCrossEntropyLossLayer.self, "sigmoid then cross-entropy with 0/1 targets"),
+            ("ContrastiveLoss", ContrastiveLossLayer.self, "siamese loss on pair distances with a margin"),
+            ("HingeLoss", HingeLossLayer.self, "one-versus-all hinge loss (L1 or L2)"),
+            ("MultinomialLogisticLoss", MultinomialLogisticLossLayer.self, "−log of the probability of the label"),
+            ("InfogainLoss", InfogainLossLayer.self, "multinomial logistic loss weighted by an infogain matrix"),
+        ]),
+        group("Structure", [
+            ("Split", SplitLayer.self, "copies a blob to several tops (gradients summed)"),
+            ("Concat", ConcatLayer.self, "joins blobs along an axis"),
+            ("Slice", SliceLayer.self, "cuts a blob along an axis into several"),
+            ("Eltwise", EltwiseLayer.self, "element-wise sum (with coefficients), product or max"),
+            ("Flatten", FlattenLayer.self, "merges a range of axes into one"),
+            ("Reshape", ReshapeLayer.self, "a new shape for the same values"),
+            ("Silence", SilenceLayer.self, "consumes blobs so they are not net outputs"),
+        ]),
+        group("Utility", [
+            ("ArgMax", ArgMaxLayer.self, "indices (and values) of the top_k largest values"),
+            ("Tile", TileLayer.self, "repeats a blob along an axis"),
+            ("Reduction", ReductionLayer.self, "sum, absolute sum, sum of squares or mean over trailing axes"),
+            ("Embed", EmbedLayer.self, "looks up learned vectors by integer index"),
+            ("Filter", FilterLayer.self, "keeps the examples whose selector is non-zero"),
+            ("BatchReindex", BatchReindexLayer.self, "picks examples of the batch by index"),
+            ("Parameter", ParameterLayer.self, "a learned blob as a top"),
+        ]),
+    ].flatMap { $0 }
+
+    /// One group's entries, written one line per layer above.
+    private static func group(_ name: String, _ entries: [(String, Layer.Type, String)]) -> [BuiltInLayer] {
+        entries.map { BuiltInLayer(type: $0.0, layerClass: $0.1, group: name, summary: $0.2) }
+    }
 
     private init(classes: [String: Layer.Type]) {
         self.classes = classes
@@ -112,6 +132,7 @@ public struct LayerRegistry: Sendable {
         guard let layerClass = classes[param.type] else {
             let known = types
             var hint = "registered types: " + known.joined(separator: ", ")
+                + "; run 'swiftcaffe layers' for the list with descriptions"
             if let guess = Suggest.didYouMean(param.type, among: known) { hint = guess + " " + hint }
             let what = param.type.isEmpty ? "layer has no type" : "unknown layer type '\(param.type)'"
             throw SwiftCaffeError.invalid("type", what, hint: hint).inLayer(param.name, at: nil)

@@ -44,6 +44,15 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
     /// a net whose source does not exist.
     private var filler: BatchFiller?
 
+    /// Set by the net for an inspect-only build (`NetBuildOptions.dataShapes`): the
+    /// first top's shape, used instead of reading or assuming it.
+    var givenShape: [Int]?
+    /// Set by the net (`NetBuildOptions.allowsUnknownShapes`): an inspect-only build
+    /// whose shape cannot be inferred leaves it unknown instead of failing.
+    var mayLeaveShapeUnknown = false
+    /// After setup: the first top's shape could not be inferred (it is left empty).
+    private(set) var shapeIsUnknown = false
+
     /// Checks batch_size and source; the subclass checks the rest of its parameters.
     init(param: Caffe_LayerParameter, source: Source) throws {
         batchSize = Int(source.batchSize)
@@ -87,7 +96,9 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
     /// The error when the parameters imply no shape: `missing` says which are not set.
     func cannotInferShape(_ missing: String, hint: String?) -> SwiftCaffeError {
         shapeError("cannot infer the shape of '\(param.top[0])': the \(source.kind) '\(source.path)' "
-                   + "does not exist and \(missing)", hint: hint)
+                   + "does not exist and \(missing)",
+                   hint: (hint.map { $0 + ", " } ?? "") + "or give the shape to summary, draw or time "
+                       + "with --data-shape N,C,H,W")
     }
 
     // MARK: The layer
@@ -99,8 +110,8 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
     public var examplesPerBatch: Int { batchSize }
 
     public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
-        if inspectOnly && !FileManager.default.fileExists(atPath: source.path) {
-            return  // reshape assumes a shape from the parameters
+        if inspectOnly && (givenShape != nil || !FileManager.default.fileExists(atPath: source.path)) {
+            return  // reshape takes the given shape or assumes one from the parameters
         }
         let transformer = try DataTransformer(param: param.transformParam, phase: phase)
         let randSkip = Int(source.randSkip)
@@ -113,13 +124,23 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
     public override func reshape(bottom: [Blob], top: [Blob]) throws {
         if let filler {
             try top[0].reshape(filler.reader.exampleShape.batch(batchSize))
+        } else if let givenShape {
+            notes.append("'\(param.top[0])' given the shape \(Blob.describe(givenShape)) "
+                         + "(\(source.kind) '\(source.path)' not read)")
+            try top[0].reshape(givenShape)
         } else {
-            let (shape, origin) = try assumedExampleShape()
-            notes.append("'\(param.top[0])' assumed \(shape) from \(origin) "
-                         + "(\(source.kind) '\(source.path)' not found)")
-            try top[0].reshape(shape.batch(batchSize))
+            do {
+                let (shape, origin) = try assumedExampleShape()
+                notes.append("'\(param.top[0])' assumed \(shape) from \(origin) "
+                             + "(\(source.kind) '\(source.path)' not found)")
+                try top[0].reshape(shape.batch(batchSize))
+            } catch let error as SwiftCaffeError where mayLeaveShapeUnknown {
+                shapeIsUnknown = true
+                notes.append(error.message)
+            }
         }
-        if top.count > 1 { try top[1].reshape([batchSize]) }
+        // The label: one per example.
+        if top.count > 1 { try top[1].reshape([givenShape?.first ?? batchSize]) }
     }
 
     public override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -30,6 +30,12 @@ public final class Net {
     public let layerLocations: [SourceLocation?]
     /// Notes from shape inference ("assumed 3x227x227 …") and from the legacy upgrade.
     public let notes: [String]
+    /// Inspect only (`NetBuildOptions.allowsUnknownShapes`): blobs whose shape is
+    /// unknown → the data blob whose unknown shape they depend on.
+    public internal(set) var unknownShapes: [Int: String] = [:]
+    /// Inspect only: the layers not shaped (and not set up) because a bottom's shape
+    /// is unknown.
+    public internal(set) var unshapedLayers: Set<Int> = []
 
     let bottomBlobs: [[Blob]]
     let topBlobs: [[Blob]]

@@ -21,6 +21,12 @@ extension NetBuilder {
         var layerNeedsBackward: [Bool] = []
         var bottomNeedsBackward: [[Bool]] = []
         var notes: [String] = []
+        /// The first tops of the data layers, in order (what `dataShapes` may name).
+        var dataTops: [String] = []
+        /// Inspect only: blobs whose shape is unknown → the data blob it depends on.
+        var unknownShapes: [Int: String] = [:]
+        /// Inspect only: layers not shaped, by the unknown data blob they depend on.
+        var unshapedLayers: [(layer: Int, dependsOn: String)] = []
 
         var learnable: [Blob] = []
         var lrMultipliers: [Float] = []
@@ -95,12 +101,25 @@ extension NetBuilder {
                 unconsumed.insert(name)
             }
 
-            // Counts, loss weights, the layer's own setup, fillers, shapes, gradient flags.
-            let bottomBlobs = bottoms.map { blobs[$0] }
-            let topBlobs = tops.map { blobs[$0] }
-            try layer.setUp(bottom: bottomBlobs, top: topBlobs, random: options.random,
-                            inspectOnly: options.inspectOnly, fillParameters: options.fillParameters)
-            notes += layer.notes.map { "\(param.name): \($0)" }
+            let data = layer as? PrefetchingDataLayer
+            if let data, let first = param.top.first {
+                dataTops.append(first)
+                if options.inspectOnly { data.givenShape = options.dataShapes.shape(forTop: first) }
+                data.mayLeaveShapeUnknown = options.inspectOnly && options.allowsUnknownShapes
+            }
+            if let unknown = bottoms.compactMap({ unknownShapes[$0] }).first {
+                // Shaped by a blob of unknown shape: described, not set up (so no parameters).
+                for id in tops { unknownShapes[id] = unknown }
+                unshapedLayers.append((layerIndex, unknown))
+            } else {
+                // Counts, loss weights, the layer's own setup, fillers, shapes, gradient flags.
+                let bottomBlobs = bottoms.map { blobs[$0] }
+                let topBlobs = tops.map { blobs[$0] }
+                try layer.setUp(bottom: bottomBlobs, top: topBlobs, random: options.random,
+                                inspectOnly: options.inspectOnly, fillParameters: options.fillParameters)
+                notes += layer.notes.map { "\(param.name): \($0)" }
+                if let data, data.shapeIsUnknown { unknownShapes[tops[0]] = param.top[0] }
+            }
 
             // Learnable parameters: multipliers from ParamSpec, sharing by name.
             for k in layer.blobs.indices {
@@ -159,7 +178,9 @@ extension NetBuilder {
                 var skipPropagateDown = true
                 for (j, id) in topIDs[i].enumerated() {
                     let name = blobNames[id]
-                    if layers[i].lossWeights[j] != 0 || underLoss.contains(name) { contributesToLoss = true }
+                    // (A layer left unshaped by an unknown data shape has no loss weights.)
+                    let weighted = layers[i].lossWeights.indices.contains(j) && layers[i].lossWeights[j] != 0
+                    if weighted || underLoss.contains(name) { contributesToLoss = true }
                     if !skipsBackprop.contains(name) { skipPropagateDown = false }
                 }
                 if layerNeedsBackward[i], skipPropagateDown {
@@ -186,11 +207,20 @@ extension NetBuilder {
             }
             // Outputs in name order, as Caffe's std::set gives them (logs number them so).
             let outputs = unconsumed.sorted().compactMap { blobID[$0] }
-            return Net(name: name, state: state, layers: layers, blobs: blobs, blobNames: blobNames,
+            var notes = self.notes
+            for blob in Set(unshapedLayers.map(\.dependsOn)).sorted() {
+                let names = unshapedLayers.filter { $0.dependsOn == blob }.map { layers[$0.layer].name }
+                notes.append("the shape of '\(blob)' is unknown, so these layers show '?': "
+                             + names.joined(separator: ", ") + " (give it with --data-shape N,C,H,W)")
+            }
+            let net = Net(name: name, state: state, layers: layers, blobs: blobs, blobNames: blobNames,
                        bottomIDs: bottomIDs, topIDs: topIDs, layerNeedsBackward: layerNeedsBackward,
                        bottomNeedsBackward: bottomNeedsBackward, outputIDs: outputs,
                        learnableParams: learnable, lrMultipliers: lrMultipliers,
                        decayMultipliers: decayMultipliers, layerLocations: locations, notes: notes)
+            net.unknownShapes = unknownShapes
+            net.unshapedLayers = Set(unshapedLayers.map(\.layer))
+            return net
         }
     }
 }

@@ -12,6 +12,12 @@ public struct NetBuildOptions {
     /// Inspect only (summary): skip parameter filling and allow data layers to
     /// assume shapes they cannot read.
     public var inspectOnly = false
+    /// Inspect only: shapes for data layers, used instead of reading or assuming them.
+    public var dataShapes = DataShapes()
+    /// Inspect only: a data layer whose shape cannot be inferred (no source, no
+    /// shape given) leaves it unknown instead of stopping the build; the layers that
+    /// depend on it are not shaped (`Net.unshapedLayers`), the others are.
+    public var allowsUnknownShapes = false
     /// Run the fillers on learnable blobs. A net that will take its weights from
     /// elsewhere (a test net sharing the train net's) skips the work and the memory.
     public var fillParameters = true
@@ -57,6 +63,13 @@ public enum NetBuilder {
         var assembly = Assembly(definition: definition, options: options, state: state)
         for (param, origin) in withSplits {
             try assembly.append(param, source: origin.map { kept[$0].source })
+        }
+        if options.inspectOnly,
+           let unused = options.dataShapes.byTop.keys.sorted().first(where: { !assembly.dataTops.contains($0) }) {
+            throw SwiftCaffeError(.usage, "a data shape is given for '\(unused)', but no data layer of this net produces it",
+                                  field: "--data-shape",
+                                  hint: assembly.dataTops.isEmpty ? "this net has no Data or ImageData layer"
+                                      : "data tops of this net: " + assembly.dataTops.joined(separator: ", "))
         }
         return try assembly.finish(name: definition.param.name, forceBackward: definition.param.forceBackward)
     }

@@ -11,7 +11,7 @@ extension NetDrawing {
         lines.append("  edge [fontname=\(font), fontsize=9, color=\"#5f6368\", fontcolor=\"#3c4043\"];")
         for node in nodes { lines.append("  \(node.id) [\(Self.attributes(of: node))];") }
         for edge in edges {
-            var attributes = ["label=" + Self.quoted(edge.inPlace ? "in place" : edge.blob + "\n" + Self.shapeText(edge.shape))]
+            var attributes = ["label=" + Self.quoted(edge.inPlace ? "in place" : edge.blob + "\n" + (edge.shapeKnown ? Self.shapeText(edge.shape) : "?"))]
             if edge.inPlace { attributes.append("style=dashed") }
             lines.append("  \(edge.from) -> \(edge.to) [\(attributes.joined(separator: ", "))];")
         }

@@ -36,9 +36,12 @@ public struct NetDrawing {
         public var from: String
         public var to: String
         public var blob: String
+        /// Empty for a blob whose shape is unknown (see `shapeKnown`).
         public var shape: [Int]
         /// Into a layer that overwrites this blob.
         public var inPlace: Bool
+        /// False for a blob whose shape is unknown (a data layer without its source).
+        public var shapeKnown = true
     }
 
     public var netName: String
@@ -65,7 +68,7 @@ public struct NetDrawing {
                 let blob = resolve(bottom)
                 guard let source = writer[blob] else { continue }
                 edges.append(Edge(from: source, to: node.id, blob: net.blobNames[blob], shape: net.blobs[blob].shape,
-                                  inPlace: net.topIDs[i].contains(bottom)))
+                                  inPlace: net.topIDs[i].contains(bottom), shapeKnown: net.unknownShapes[blob] == nil))
             }
             for top in net.topIDs[i] { writer[top] = node.id }
         }
@@ -73,7 +76,8 @@ public struct NetDrawing {
             guard let source = writer[resolve(id)] else { continue }
             let name = net.blobNames[id]
             nodes.append(Node(id: "output\(k)", name: name, type: "output", details: [], kind: .other, isOutput: true))
-            edges.append(Edge(from: source, to: "output\(k)", blob: name, shape: net.blobs[id].shape, inPlace: false))
+            edges.append(Edge(from: source, to: "output\(k)", blob: name, shape: net.blobs[id].shape, inPlace: false,
+                              shapeKnown: net.unknownShapes[id] == nil))
         }
     }
 

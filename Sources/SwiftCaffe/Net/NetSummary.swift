@@ -7,12 +7,17 @@ public struct NetSummary {
         public var bottoms: [String]
         public var tops: [String]
         public var topShapes: [[Int]]
+        /// False for a top whose shape is unknown (a data layer without its source, and
+        /// what depends on it): its `topShapes` entry is empty.
+        public var topShapeKnown: [Bool]
         /// Learnable values this layer owns (shared ones count at their first layer).
         public var parameters: Int
         /// Multiply-adds of one forward pass for one image.
         public var multiplyAddsPerImage: Int
         /// Bytes of the new (not in-place) tops' values for the whole batch.
         public var activationBytes: Int
+        /// Not shaped, because a bottom's shape is unknown: parameters and the rest are unknown.
+        public var unshaped = false
         /// Every top is one of the layer's bottoms (ReLU, Dropout … written in place).
         public var inPlace: Bool
     }
@@ -23,6 +28,7 @@ public struct NetSummary {
     public var rows: [Row]
     public var notes: [String]
 
+    /// Totals are of the shaped layers.
     public var totalParameters: Int { rows.reduce(0) { $0 + $1.parameters } }
     public var totalMultiplyAddsPerImage: Int { rows.reduce(0) { $0 + $1.multiplyAddsPerImage } }
     public var totalActivationBytes: Int { rows.reduce(0) { $0 + $1.activationBytes } }
@@ -30,7 +36,9 @@ public struct NetSummary {
     public init(net: Net) {
         netName = net.name
         phaseName = net.state.phase == .train ? "TRAIN" : "TEST"
-        let batch = max(net.batchSize ?? 1, 1)
+        // Without the data's shape (unknown), the batch is still known from its label.
+        let labelBatch = net.layers.isEmpty ? nil : net.tops(ofLayer: 0).first { $0.numAxes > 0 }?.dim(0)
+        let batch = max(net.batchSize ?? labelBatch ?? 1, 1)
         batchSize = batch
         notes = net.notes
         var seenParams = Set<ObjectIdentifier>()
@@ -42,17 +50,19 @@ public struct NetSummary {
             for blob in layer.blobs where seenParams.insert(ObjectIdentifier(blob)).inserted {
                 parameters += blob.count
             }
+            let unshaped = net.unshapedLayers.contains(i)
             var memory = 0
-            for id in net.topIDs[i] where seenBlobs.insert(id).inserted {
+            for id in net.topIDs[i] where seenBlobs.insert(id).inserted && net.unknownShapes[id] == nil {
                 memory += net.blobs[id].byteCount
             }
             for id in net.bottomIDs[i] { seenBlobs.insert(id) }
             return Row(name: layer.name, type: layer.type,
                        bottoms: net.bottomIDs[i].map { net.blobNames[$0] },
                        tops: net.topIDs[i].map { net.blobNames[$0] },
-                       topShapes: tops.map(\.shape), parameters: parameters,
-                       multiplyAddsPerImage: layer.multiplyAdds(bottom: bottoms, top: tops) / batch,
-                       activationBytes: memory,
+                       topShapes: tops.map(\.shape), topShapeKnown: net.topIDs[i].map { net.unknownShapes[$0] == nil },
+                       parameters: parameters,
+                       multiplyAddsPerImage: unshaped ? 0 : layer.multiplyAdds(bottom: bottoms, top: tops) / batch,
+                       activationBytes: memory, unshaped: unshaped,
                        inPlace: !net.topIDs[i].isEmpty && net.topIDs[i].allSatisfy(net.bottomIDs[i].contains))
         }
     }
@@ -64,10 +74,13 @@ public struct NetSummary {
         for (i, row) in rows.enumerated() {
             let wiring = (row.bottoms.isEmpty ? "" : row.bottoms.joined(separator: ",") + " ")
                 + "-> " + (row.tops.isEmpty ? "(none)" : row.tops.joined(separator: ","))
-            table.append([String(i + 1), row.name, row.type, wiring,
-                          row.topShapes.map(Blob.describe).joined(separator: ", "),
-                          Self.grouped(row.parameters), Self.grouped(row.multiplyAddsPerImage),
-                          row.inPlace ? "in place" : Self.bytes(row.activationBytes)])
+            let shapes = zip(row.topShapes, row.topShapeKnown).map { $1 ? Blob.describe($0) : "?" }
+                .joined(separator: ", ")
+            table.append(row.unshaped
+                ? [String(i + 1), row.name, row.type, wiring, shapes, "?", "?", row.inPlace ? "in place" : "?"]
+                : [String(i + 1), row.name, row.type, wiring, shapes,
+                   Self.grouped(row.parameters), Self.grouped(row.multiplyAddsPerImage),
+                   row.inPlace ? "in place" : row.topShapeKnown.contains(false) ? "?" : Self.bytes(row.activationBytes)])
         }
         let widths = header.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
         let numeric: Set<Int> = [0, 5, 6, 7]
@@ -80,6 +93,10 @@ public struct NetSummary {
             lines.append(padded.joined(separator: "  ").trimmingTrailingSpaces())
         }
         lines.append("")
+        let unshaped = rows.filter(\.unshaped).count
+        if unshaped > 0 {
+            lines.append("Totals of the shaped layers only: \(unshaped) of \(rows.count) layers are not shaped.")
+        }
         lines.append("Parameters:     \(Self.grouped(totalParameters)) (\(Self.bytes(totalParameters * 4)) as Float32)")
         lines.append("Multiply-adds:  \(Self.grouped(totalMultiplyAddsPerImage)) per image, "
                      + "\(Self.grouped(totalMultiplyAddsPerImage * batchSize)) per batch of \(batchSize)")

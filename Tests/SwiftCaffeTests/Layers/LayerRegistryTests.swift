@@ -20,6 +20,32 @@ final class LayerRegistryTests: XCTestCase {
         XCTAssertEqual(LayerRegistry.builtIn.types, types.sorted())
     }
 
+    func testEveryBuiltInTypeHasAGroupAndAOneLineDescription() {
+        for layer in LayerRegistry.builtInLayers {
+            XCTAssertFalse(layer.summary.isEmpty, layer.type)
+            XCTAssertFalse(layer.summary.contains("\n"), layer.type)
+            XCTAssertFalse(layer.group.isEmpty, layer.type)
+        }
+        // Each group's types are listed together, so `swiftcaffe layers` shows each group once.
+        var groups: [String] = []
+        for layer in LayerRegistry.builtInLayers where groups.last != layer.group { groups.append(layer.group) }
+        XCTAssertEqual(groups.count, Set(groups).count, "\(groups)")
+    }
+
+    func testAnUnknownTypeListsTheRegisteredOnesAndNamesTheCommand() {
+        let e = TestSupport.error {
+            _ = try TestSupport.buildNet("""
+                layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 3 } } }
+                layer { name: "p" type: "Pooling2" bottom: "x" top: "y" }
+                """)
+        }
+        XCTAssertEqual(e?.message, "unknown layer type 'Pooling2'")
+        XCTAssertTrue(e?.hint?.hasPrefix("did you mean 'Pooling'? registered types: AbsVal, Accuracy, ") ?? false,
+                      "\(String(describing: e?.hint))")
+        XCTAssertTrue(e?.hint?.hasSuffix("; run 'swiftcaffe layers' for the list with descriptions") ?? false)
+        XCTAssertTrue(LayerRegistry.builtIn.types.allSatisfy { e?.hint?.contains($0) ?? false })
+    }
+
     func testRegisteringATypeTwiceIsAnError() throws {
         var registry = LayerRegistry.builtIn
         let e = TestSupport.error { try registry.register("ReLU", DoublingLayer.self) }
