@@ -63,7 +63,8 @@ struct Train: ParsableCommand {
             in Caffe's format and writing <prefix>_iter_<N>.caffemodel/.solverstate snapshots.
 
             --level and --stage set the train net's state (the test nets take test_state). \
-            Ctrl-C (SIGINT) snapshots and stops; SIGHUP snapshots and continues.
+            Ctrl-C (SIGINT) snapshots and stops; SIGHUP snapshots and continues. \
+            --check_numerics checks every layer's outputs and gradients for NaN/inf (slower).
 
             Examples:
               swiftcaffe train --solver models/bvlc_alexnet/solver.prototxt
@@ -87,6 +88,10 @@ struct Train: ParsableCommand {
 
     @Option(name: .customLong("sighup_effect"), help: "What SIGHUP does: stop, snapshot or none.")
     var sighupEffect: SignalEffect = .snapshot
+
+    @Flag(name: .customLong("check_numerics"),
+          help: "Stop at the first layer whose output or gradient is NaN or infinite, naming it and the iteration.")
+    var checkNumerics = false
 
     @OptionGroup var rules: NetRuleOptions
 
@@ -136,6 +141,7 @@ struct Train: ParsableCommand {
                 for testNet in solver.testNets { try testNet.copyTrainedLayers(from: proto, source: "'\(file)'") }
             }
         }
+        solver.checksNumerics = checkNumerics
         let sigint = sigintEffect, sighup = sighupEffect
         installSignalHandlers()
         // Checked once per iteration: reads the handlers' flags, allocates nothing.

@@ -30,6 +30,9 @@ public final class Net {
     public let layerLocations: [SourceLocation?]
     /// Notes from shape inference ("assumed 3x227x227 …") and from the legacy upgrade.
     public let notes: [String]
+    /// Set to check every layer's outputs and gradients for NaN/inf (`--check_numerics`);
+    /// nil (the default) costs one branch per layer.
+    public var numericsCheck: NumericsCheck?
 
     let bottomBlobs: [[Blob]]
     let topBlobs: [[Blob]]
@@ -95,6 +98,7 @@ public final class Net {
         for i in 0..<layers.count {
             let layer = layers[i]
             try layer.forward(bottom: bottomBlobs[i], top: topBlobs[i])
+            if let check = numericsCheck { try checkForward(check, layer: i) }
             for j in 0..<layer.lossWeights.count where layer.lossWeights[j] != 0 {
                 let top = topBlobs[i][j]
                 let values = top.data
@@ -117,6 +121,7 @@ public final class Net {
             if layerNeedsBackward[i] {
                 try layers[i].backward(top: topBlobs[i], propagateDown: bottomNeedsBackward[i],
                                        bottom: bottomBlobs[i])
+                if let check = numericsCheck { try checkBackward(check, layer: i) }
             }
             i -= 1
         }

@@ -44,6 +44,15 @@ public final class Solver {
     /// Called before every training forward pass (e.g. to set input blobs).
     public var beforeForward: ((Solver) throws -> Void)?
 
+    /// `--check_numerics`: the train and test nets stop at the first layer whose output
+    /// or gradient is NaN or infinite, naming it and the iteration (see `NumericsCheck`).
+    public var checksNumerics: Bool {
+        get { net.numericsCheck != nil }
+        set {
+            for n in [net] + testNets { n.numericsCheck = newValue ? NumericsCheck(iteration: iter) : nil }
+        }
+    }
+
     private let schedule: LearningRatePolicy.Schedule
     private let snapshotInterval: Int, testInitialization: Bool
     private var losses: [Float] = []
@@ -141,6 +150,7 @@ public final class Solver {
                 if requestedEarlyExit { break }
             }
             let displaying = display > 0 && iter % display == 0
+            net.numericsCheck?.iteration = iter
             var loss: Float = 0
             for _ in 0..<iterSize {
                 try beforeForward?(self)
@@ -245,6 +255,7 @@ public final class Solver {
     public func test(_ k: Int) throws {
         log.info("Iteration \(iter), Testing net (#\(k))")
         let iterations = Int(param.testIter[k])
+        testNets[k].numericsCheck?.iteration = iter
         testScorers[k].reset()
         for _ in 0..<iterations {
             var action = actionRequest?() ?? .none
