@@ -60,6 +60,7 @@ public final class Solver {
     private var testScorers: [NetScorer]
     private var startTime = Date()
     private var startIterOfRun = 0
+    private var explosion = LossExplosionDetector()
 
     /// - Parameters:
     ///   - testNets: one per `test_iter` entry; their layers' blobs are replaced by the
@@ -168,6 +169,7 @@ public final class Solver {
             }
             let rate = learningRate()
             if displaying { log.info("Iteration \(iter), lr = \(SolverLog.number(rate))") }
+            if explosion.observe(smoothedLoss) { warnExplosion(rate: rate) }
             if let note = rule.apply(rate: rate, iter: iter) { log.info(note) }
             iter += 1
             showProgress()
@@ -219,6 +221,12 @@ public final class Solver {
             smoothedLoss += (loss - losses[index]) / Float(averageLoss)
             losses[index] = loss
         }
+    }
+
+    private func warnExplosion(rate: Float) {
+        log.info("Warning: Iteration \(iter), loss = \(SolverLog.number(smoothedLoss)) is more than "
+                 + "\(SolverLog.number(explosion.factor))x its running mean \(SolverLog.number(explosion.runningMean)) "
+                 + "(lr = \(SolverLog.number(rate))): the loss is exploding; lower base_lr or set clip_gradients")
     }
 
     private func showProgress() {
