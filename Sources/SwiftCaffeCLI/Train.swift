@@ -91,7 +91,8 @@ struct Train: ParsableCommand {
 
             --level and --stage set the train net's state (the test nets take test_state). \
             Ctrl-C (SIGINT) and SIGTERM (what SLURM and Kubernetes send to stop a job) \
-            snapshot and stop; SIGHUP snapshots and continues.
+            snapshot and stop; SIGHUP snapshots and continues. --check_numerics checks \
+            every layer's outputs and gradients for NaN/inf (slower).
 
             Examples:
               swiftcaffe train --solver models/bvlc_alexnet/solver.prototxt
@@ -119,6 +120,10 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("sigterm_effect"),
             help: "What SIGTERM (a scheduler stopping the job) does: stop, snapshot or none (default: snapshot, then stop).")
     var sigtermEffect: SignalEffect?
+
+    @Flag(name: .customLong("check_numerics"),
+          help: "Stop at the first layer whose output or gradient is NaN or infinite, naming it and the iteration.")
+    var checkNumerics = false
 
     @OptionGroup var rules: NetRuleOptions
 
@@ -168,6 +173,7 @@ struct Train: ParsableCommand {
                 for testNet in solver.testNets { try testNet.copyTrainedLayers(from: proto, source: "'\(file)'") }
             }
         }
+        solver.checksNumerics = checkNumerics
         let signals = [HandledSignal(signal: SIGINT, name: "SIGINT", effect: sigintEffect),
                        HandledSignal(signal: SIGHUP, name: "SIGHUP", effect: sighupEffect),
                        HandledSignal(signal: SIGTERM, name: "SIGTERM", effect: sigtermEffect)]

@@ -36,6 +36,9 @@ public final class Net {
     /// Inspect only: the layers not shaped (and not set up) because a bottom's shape
     /// is unknown.
     public internal(set) var unshapedLayers: Set<Int> = []
+    /// Set to check every layer's outputs and gradients for NaN/inf (`--check_numerics`);
+    /// nil (the default) costs one branch per layer.
+    public var numericsCheck: NumericsCheck?
 
     let bottomBlobs: [[Blob]]
     let topBlobs: [[Blob]]
@@ -101,6 +104,7 @@ public final class Net {
         for i in 0..<layers.count {
             let layer = layers[i]
             try layer.forward(bottom: bottomBlobs[i], top: topBlobs[i])
+            if let check = numericsCheck { try checkForward(check, layer: i) }
             for j in 0..<layer.lossWeights.count where layer.lossWeights[j] != 0 {
                 let top = topBlobs[i][j]
                 let values = top.data
@@ -123,6 +127,7 @@ public final class Net {
             if layerNeedsBackward[i] {
                 try layers[i].backward(top: topBlobs[i], propagateDown: bottomNeedsBackward[i],
                                        bottom: bottomBlobs[i])
+                if let check = numericsCheck { try checkBackward(check, layer: i) }
             }
             i -= 1
         }

@@ -44,6 +44,15 @@ public final class Solver {
     /// Called before every training forward pass (e.g. to set input blobs).
     public var beforeForward: ((Solver) throws -> Void)?
 
+    /// `--check_numerics`: the train and test nets stop at the first layer whose output
+    /// or gradient is NaN or infinite, naming it and the iteration (see `NumericsCheck`).
+    public var checksNumerics: Bool {
+        get { net.numericsCheck != nil }
+        set {
+            for n in [net] + testNets { n.numericsCheck = newValue ? NumericsCheck(iteration: iter) : nil }
+        }
+    }
+
     private let schedule: LearningRatePolicy.Schedule
     private let snapshotInterval: Int, testInitialization: Bool
     private var losses: [Float] = []
@@ -51,6 +60,7 @@ public final class Solver {
     private var testScorers: [NetScorer]
     private var startTime = Date()
     private var startIterOfRun = 0
+    private var explosion = LossExplosionDetector()
 
     /// - Parameters:
     ///   - testNets: one per `test_iter` entry; their layers' blobs are replaced by the
@@ -141,6 +151,7 @@ public final class Solver {
                 if requestedEarlyExit { break }
             }
             let displaying = display > 0 && iter % display == 0
+            net.numericsCheck?.iteration = iter
             var loss: Float = 0
             for _ in 0..<iterSize {
                 try beforeForward?(self)
@@ -158,6 +169,7 @@ public final class Solver {
             }
             let rate = learningRate()
             if displaying { log.info("Iteration \(iter), lr = \(SolverLog.number(rate))") }
+            if explosion.observe(smoothedLoss) { warnExplosion(rate: rate) }
             if let note = rule.apply(rate: rate, iter: iter) { log.info(note) }
             iter += 1
             showProgress()
@@ -211,6 +223,12 @@ public final class Solver {
         }
     }
 
+    private func warnExplosion(rate: Float) {
+        log.info("Warning: Iteration \(iter), loss = \(SolverLog.number(smoothedLoss)) is more than "
+                 + "\(SolverLog.number(explosion.factor))x its running mean \(SolverLog.number(explosion.runningMean)) "
+                 + "(lr = \(SolverLog.number(rate))): the loss is exploding; lower base_lr or set clip_gradients")
+    }
+
     private func showProgress() {
         guard log.showsProgress else { return }
         let elapsed = Date().timeIntervalSince(startTime)
@@ -245,6 +263,7 @@ public final class Solver {
     public func test(_ k: Int) throws {
         log.info("Iteration \(iter), Testing net (#\(k))")
         let iterations = Int(param.testIter[k])
+        testNets[k].numericsCheck?.iteration = iter
         testScorers[k].reset()
         for _ in 0..<iterations {
             var action = actionRequest?() ?? .none

@@ -135,6 +135,20 @@ final class TrainCLITests: XCTestCase {
         XCTAssertNotNil(nan.stderr.range(of: #"diverged: the loss is \S+ at iteration \d+"#, options: .regularExpression), nan.stderr)
     }
 
+    func testCheckNumericsNamesTheFirstLayerThatMadeNaN() throws {
+        try write(NumericsCheckTests.rootNet(input: -1), "root.prototxt")
+        try write(Self.solver().replacingOccurrences(of: "net.prototxt", with: "root.prototxt")
+                    .replacingOccurrences(of: "test_iter: 2 test_interval: 2", with: ""), "root_solver.prototxt")
+        let checked = try run(["train", "--solver", "root_solver.prototxt", "--check_numerics"])
+        XCTAssertEqual(checked.status, 1)
+        XCTAssertTrue(checked.stderr.contains("non-finite value in the forward pass at iteration 0: layer 'sqrt' (Power) "
+                                              + "made top 'root' data[0] = nan (2 of 2 values are not finite)"), checked.stderr)
+        XCTAssertTrue(checked.stderr.contains("hint: lower base_lr"), checked.stderr)
+        let unchecked = try run(["train", "--solver", "root_solver.prototxt"])
+        XCTAssertEqual(unchecked.status, 1)
+        XCTAssertTrue(unchecked.stderr.contains("training diverged: the loss is nan at iteration 0"), unchecked.stderr)
+    }
+
     /// SIGKILL while snapshots are being written: every file under its final name is
     /// complete, and training resumes from the newest pair.
     func testSIGKILLDuringSnapshotsLeavesLoadableFiles() throws {
