@@ -144,8 +144,11 @@ public final class ImageClassifier {
         self.output = output
         self.windows = windows
         self.net = net
+        guard let input = net.blob(named: layer.top[0]) else {
+            throw SwiftCaffeError(.semantic, "net '\(net.name)' has no blob '\(layer.top[0])' for its input")
+        }
         inputName = layer.top[0]
-        input = net.blob(named: layer.top[0])!
+        self.input = input
         patchShape = patch
         (imageHeight, imageWidth) = (height, width)
         transformer = try DataTransformer(param: transformParam, phase: .test)

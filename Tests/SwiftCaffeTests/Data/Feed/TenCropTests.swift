@@ -106,6 +106,32 @@ final class TenCropTests: XCTestCase {
         }
     }
 
+    /// The same through an ImageData layer: gray PNG files named in a list.
+    func testImageDataLayerGivesTheTenPatchesOfEachImage() throws {
+        let dir = try TestSupport.temporaryDirectory(self)
+        var list = ""
+        for i in 0..<2 {
+            let rows = ClassifierFixtures.record(i).map { $0.map { UInt8($0) } }
+            try Data(RawPNG.make(width: 4, height: 3, colorType: 0, rows: rows))
+                .write(to: dir.appendingPathComponent("image\(i).png"))
+            list += "image\(i).png \(5 + i)\n"
+        }
+        try list.write(to: dir.appendingPathComponent("list.txt"), atomically: true, encoding: .utf8)
+        let net = try TestSupport.buildNet("""
+            state { phase: TEST }
+            layer { name: "data" type: "ImageData" top: "data" top: "label" transform_param { crop_size: 2 }
+                    image_data_param { source: "\(dir.path)/list.txt" root_folder: "\(dir.path)/" batch_size: 2
+                                       is_color: false } }
+            """)
+        try XCTUnwrap(net.layers[0] as? PrefetchingDataLayer).useTenCrops()
+        let crops = (0..<2).map { ClassifierFixtures.handCrops(ClassifierFixtures.record($0)) }
+        for v in 0..<10 {
+            try net.forward()
+            XCTAssertEqual(net.blob(named: "data")?.dataArray, crops[0][v] + crops[1][v], "view \(v)")
+            XCTAssertEqual(net.blob(named: "label")?.dataArray, [5, 6])
+        }
+    }
+
     func testTenCropsNeedACropSize() throws {
         let dir = try TestSupport.temporaryDirectory(self)
         let db = dir.appendingPathComponent("db").path
