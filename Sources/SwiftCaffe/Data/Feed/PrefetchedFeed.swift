@@ -3,6 +3,10 @@ import CaffeProto
 /// The consumer side of a prefetching data layer (Data, ImageData): starts a
 /// `BatchPrefetcher` at the layer's current example on the first forward (and after
 /// a seek), copies each ready batch into the tops and counts the examples handed out.
+///
+/// With several views per example (10-crop testing) a prefetched batch holds every
+/// example's views one after another; forward pass v copies view v of each example, and
+/// the batch is handed back (and the examples counted) after the last view.
 final class PrefetchedFeed {
     let batchSize: Int
     /// Batches prepared ahead (data_param.prefetch).
@@ -10,6 +14,11 @@ final class PrefetchedFeed {
     /// Examples handed to the net so far: where the next batch starts.
     private(set) var nextExample: Int64 = 0
     private var prefetcher: BatchPrefetcher?
+    /// Net inputs per example (1, or `TenCrop.count`); change it only through `seek`.
+    private(set) var viewsPerExample = 1
+    /// The batch whose views are being handed out, and the next view of it.
+    private var held: BatchPrefetcher.Slot?
+    private(set) var nextView = 0
 
     /// `dataParam.prefetch` (Caffe's default 4) sets the depth, for ImageData too.
     init(batchSize: Int, dataParam: Caffe_DataParameter) {
@@ -26,28 +35,56 @@ final class PrefetchedFeed {
     func forward(top: [Blob], layer: String, start: (Int64) throws -> BatchPrefetcher.Fill) throws {
         if prefetcher == nil {
             let fill = try start(nextExample)
-            prefetcher = BatchPrefetcher(depth: depth, dataCount: top[0].count,
+            prefetcher = BatchPrefetcher(depth: depth, dataCount: top[0].count * viewsPerExample,
                                          labelCount: top.count > 1 ? batchSize : 0, fill: fill)
         }
         guard let prefetcher else { return }
         let slot: BatchPrefetcher.Slot
-        do {
-            slot = try prefetcher.next()
-        } catch var error as SwiftCaffeError {
-            if error.layer == nil { error.layer = layer }
-            throw error
+        if let held {
+            slot = held
+        } else {
+            do {
+                slot = try prefetcher.next()
+            } catch var error as SwiftCaffeError {
+                if error.layer == nil { error.layer = layer }
+                throw error
+            }
         }
-        defer { prefetcher.release() }
         // Copied: the slot goes back to the producer.
-        top[0].data.update(from: slot.data.baseAddress!, count: top[0].count)
+        if viewsPerExample == 1 {
+            top[0].data.update(from: slot.data.baseAddress!, count: top[0].count)
+        } else {
+            let stride = top[0].count / batchSize
+            for item in 0..<batchSize {
+                top[0].data.advanced(by: item * stride).update(
+                    from: slot.data.baseAddress! + (item * viewsPerExample + nextView) * stride, count: stride)
+            }
+        }
         if top.count > 1 { top[1].data.update(from: slot.labels.baseAddress!, count: top[1].count) }
-        nextExample += Int64(batchSize)
+        nextView += 1
+        if nextView == viewsPerExample {
+            nextView = 0
+            held = nil
+            prefetcher.release()
+            nextExample += Int64(batchSize)
+        } else {
+            held = slot
+        }
     }
 
     /// Makes the next forward start at example `position` (a new producer starts there).
     func seek(to position: Int64) {
         prefetcher?.stop()
         prefetcher = nil
+        held = nil
+        nextView = 0
         nextExample = position
+    }
+
+    /// Makes every example `views` net inputs from the next forward on (the filler must
+    /// write that many); restarts at the next whole batch.
+    func seek(to position: Int64, viewsPerExample views: Int) {
+        seek(to: position)
+        viewsPerExample = max(1, views)
     }
 }
