@@ -52,8 +52,8 @@ fi
 if [ -n "${SWIFTCAFFE_BIN:-}" ]; then
   bin="$SWIFTCAFFE_BIN"
 else
-  swift build -c release --product swiftcaffe
-  bin=.build/release/swiftcaffe
+  scripts/build
+  bin="$(scripts/build --show-bin-path)/swiftcaffe"
 fi
 
 # The nets read data/fashion_mnist/*_lmdb, as examples/fashion_mnist/train.sh makes them.

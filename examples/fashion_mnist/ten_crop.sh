@@ -32,8 +32,8 @@ fi
 if [ -n "${SWIFTCAFFE_BIN:-}" ]; then
   bin="$SWIFTCAFFE_BIN"   # an already built swiftcaffe (e.g. the test build's)
 else
-  swift build -c release --product swiftcaffe
-  bin=.build/release/swiftcaffe
+  scripts/build
+  bin="$(scripts/build --show-bin-path)/swiftcaffe"
 fi
 
 mkdir -p "$data"
