@@ -10,7 +10,9 @@ import Foundation
 ///
 /// Like Caffe's layer it holds one file in memory and reads on the forward thread (not
 /// a `PrefetchingDataLayer`: its tops are not an image and a label), and it has no
-/// transform_param. For `swiftcaffe summary` only the datasets' dimensions are read.
+/// transform_param. For `swiftcaffe summary` only the datasets' dimensions are read;
+/// without the files the tops take the shapes given with `--data-shape TOP=…` or are
+/// left unknown (the layers after them shown with "?").
 public final class HDF5DataLayer: Layer, ResumableDataSource {
     public let batchSize: Int
     private var source: HDF5Source?
@@ -39,18 +41,40 @@ public final class HDF5DataLayer: Layer, ResumableDataSource {
     public var examplesConsumed: Int64 { source?.position ?? 0 }
     public var examplesPerBatch: Int { batchSize }
 
+    /// Set by the net for an inspect-only build (`--data-shape TOP=…`): per top, the
+    /// shape to use when the list file does not exist.
+    var givenShapes: [[Int]?] = []
+    /// Set by the net: an inspect-only build may leave tops it cannot shape unknown.
+    var mayLeaveShapesUnknown = false
+    /// After setup without the files: the tops whose shape is not known (left empty).
+    private(set) var unknownTops: [Int] = []
+
     public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         let p = param.hdf5DataParam
         if inspectOnly && !FileManager.default.fileExists(atPath: p.source) {
-            throw shapeError("cannot infer the shapes of HDF5Data's tops: the list file '\(p.source)' does not exist",
-                             hint: "write the HDF5 files and the list file naming them first")
+            unknownTops = top.indices.filter { $0 >= givenShapes.count || givenShapes[$0] == nil }
+            guard unknownTops.isEmpty || mayLeaveShapesUnknown else {
+                let names = unknownTops.map { "'\(param.top[$0])'" }.joined(separator: ", ")
+                throw shapeError("cannot infer the shape of \(names): the HDF5 list file '\(p.source)' does not exist",
+                                 hint: "write the HDF5 files and the list file first, or give the shapes to summary, "
+                                     + "draw or time with --data-shape TOP=N,C,H,W")
+            }
+            for k in unknownTops {
+                notes.append("cannot infer the shape of '\(param.top[k])': the HDF5 list file '\(p.source)' does not exist")
+            }
+            return
         }
         source = try HDF5Source(listPath: p.source, datasets: param.top, shuffle: p.shuffle, seed: random.nextUInt64())
     }
 
     public override func reshape(bottom: [Blob], top: [Blob]) throws {
-        guard let source else { return }
-        for j in 0..<top.count { try top[j].reshape([batchSize] + source.rowShapes[j]) }
+        if let source {
+            for j in 0..<top.count { try top[j].reshape([batchSize] + source.rowShapes[j]) }
+            return
+        }
+        for j in 0..<top.count where j < givenShapes.count {
+            if let shape = givenShapes[j] { try top[j].reshape(shape) }
+        }
     }
 
     public override func forward(bottom: [Blob], top: [Blob]) throws {

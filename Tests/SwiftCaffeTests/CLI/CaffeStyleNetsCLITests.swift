@@ -167,4 +167,23 @@ final class CaffeStyleNetsCLITests: XCTestCase {
             layer { name: "loss" type: "SoftmaxWithLoss" bottom: "fc8_pascal" bottom: "label" top: "loss" }
             """, name: "rcnn_train.prototxt", expecting: ["8x3x32x32", "8x16x14x14", "8x16x7x7", "8x32x3x3", "8x21"])
     }
+    func testAnHDF5NetBeforeItsFilesExist() throws {
+        let net = try CaffeExampleNets.write("""
+            name: "hdf5_regression"
+            layer { name: "data" type: "HDF5Data" top: "data" top: "target"
+                    hdf5_data_param { source: "not_yet_written.txt" batch_size: 8 } }
+            layer { name: "fc1" type: "InnerProduct" bottom: "data" top: "fc1" inner_product_param { num_output: 16 } }
+            layer { name: "loss" type: "EuclideanLoss" bottom: "fc1" bottom: "target" top: "loss" }
+            """, as: "hdf5_regression.prototxt", in: directory)
+        let unknown = try SwiftCaffeExecutable.run(["summary", net], in: directory)
+        XCTAssertEqual(unknown.status, 0, unknown.stderr)
+        XCTAssertTrue(unknown.stdout.contains("cannot infer the shape of 'data'"), unknown.stdout)
+        XCTAssertTrue(unknown.stdout.contains("cannot infer the shape of 'target'"), unknown.stdout)
+        XCTAssertTrue(unknown.stdout.contains(" fc1 "), unknown.stdout)
+        let given = try SwiftCaffeExecutable.run(["summary", "--data-shape", "data=8,5", "--data-shape", "target=8,16", net],
+                                                 in: directory)
+        XCTAssertEqual(given.status, 0, given.stderr)
+        XCTAssertTrue(given.stdout.contains("8x16"), given.stdout)
+        XCTAssertFalse(given.stdout.contains("?"), given.stdout)
+    }
 }

@@ -33,11 +33,12 @@ final class WindowDataTests: XCTestCase {
         return url.path
     }
 
-    private func net(_ source: String, crop: Int = 3, batch: Int = 2, transform: String = "", window: String = "") throws -> Net {
+    private func net(_ source: String, crop: Int = 3, batch: Int = 2, fgFraction: Float = 0.5,
+                     transform: String = "", window: String = "") throws -> Net {
         try TestSupport.buildNet("""
             layer { name: "data" type: "WindowData" top: "data" top: "label"
                     transform_param { crop_size: \(crop) \(transform) }
-                    window_data_param { source: "\(source)" batch_size: \(batch) fg_fraction: 0.5 fg_threshold: 0.5
+                    window_data_param { source: "\(source)" batch_size: \(batch) fg_fraction: \(fgFraction) fg_threshold: 0.5
                                         bg_threshold: 0.3 root_folder: "\(directory.path)" \(window) } }
             """)
     }
@@ -99,7 +100,7 @@ final class WindowDataTests: XCTestCase {
         XCTAssertEqual(m.padTop, 2)
 
         try writeImage(image, "img.png")
-        let net = try net(try windowFile(["1 0.9 0 0 3 3"]), crop: 8, batch: 1, window: "context_pad: 2 fg_fraction: 1")
+        let net = try net(try windowFile(["1 0.9 0 0 3 3"]), crop: 8, batch: 1, fgFraction: 1, window: "context_pad: 2")
         _ = try net.forward()
         let data = try XCTUnwrap(net.blob(named: "data")).dataArray
         let warped = WindowReader.cut(image, x1: 0, y1: 0, x2: 6, y2: 6).resized(height: 6, width: 6)
@@ -128,7 +129,7 @@ final class WindowDataTests: XCTestCase {
                                             mode: .color, source: "img.jpg")
         let source = try windowFile(["3 1.0 0 0 9 7"], image: "img.jpg")
         for cache in [false, true] {
-            let net = try net(source, crop: 4, batch: 1, window: "fg_fraction: 1 cache_images: \(cache)")
+            let net = try net(source, crop: 4, batch: 1, fgFraction: 1, window: "cache_images: \(cache)")
             _ = try net.forward()
             XCTAssertEqual(net.blob(named: "label")?.dataArray, [3])
             XCTAssertEqual(net.blob(named: "data")?.dataArray,
@@ -149,7 +150,7 @@ final class WindowDataTests: XCTestCase {
         error = TestSupport.error { _ = try self.net(try self.windowFile(["0 0.1 0 0 2 2"])) }
         XCTAssertEqual(error?.field, "window_data_param.fg_fraction")
         // A window beyond the image shows up when it is read.
-        let net = try net(try windowFile(["1 0.9 5 5 12 7"]), batch: 1, window: "fg_fraction: 1")
+        let net = try net(try windowFile(["1 0.9 5 5 12 7"]), batch: 1, fgFraction: 1)
         error = TestSupport.error { _ = try net.forward() }
         XCTAssertTrue(error?.message.contains("windows.txt:7: window (5, 5)–(12, 7) is not inside image") == true,
                       "\(String(describing: error))")
