@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         // libpng, PNG decoding/encoding (Debian: libpng-dev).
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // HDF5's C API, for HDF5Data/HDF5Output (Debian: libhdf5-dev, serial flavour).
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
         .target(
             name: "SwiftCaffe",
             dependencies: [
@@ -38,6 +40,7 @@ let package = Package(
                 "CZlib",
                 "CTurboJPEG",
                 "CPNG",
+                "CHDF5",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
@@ -53,7 +56,7 @@ let package = Package(
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
         .testTarget(
             name: "SwiftCaffeTests",
-            dependencies: ["SwiftCaffe", "CaffeProto", "MallocCounter"],
+            dependencies: ["SwiftCaffe", "CaffeProto", "CHDF5", "MallocCounter"],
             exclude: ["Fixtures"]
         ),
     ],

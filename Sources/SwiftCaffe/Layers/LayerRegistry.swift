@@ -36,6 +36,9 @@ public struct LayerRegistry: Sendable {
             ("Data", DataLayer.self, "Datum records from an LMDB, transformed (crop, mirror, mean, scale)"),
             ("ImageData", ImageDataLayer.self, "images listed with their labels in a text file"),
             ("MemoryData", MemoryDataLayer.self, "batches handed over from memory by the caller"),
+            ("HDF5Data", HDF5DataLayer.self, "datasets of HDF5 files named in a list file, one top per dataset"),
+            ("HDF5Output", HDF5OutputLayer.self, "writes its data and label bottoms to an HDF5 file"),
+            ("WindowData", WindowDataLayer.self, "R-CNN windows of images from a window file, warped to crop_size"),
         ]),
         group("Vision", [
             ("Convolution", ConvolutionLayer.self, "2-D (or N-D) convolution with groups, stride, padding, dilation"),

@@ -16,7 +16,7 @@ final class LayeringTests: XCTestCase {
         ("Core", []),
         ("Prototxt", ["CaffeProto", "SwiftProtobuf"]),
         ("Math", ["CaffeProto", "CBLAS"]),
-        ("Data", ["CaffeProto", "CLMDB", "CZlib", "CTurboJPEG", "CPNG", "Dispatch"]),
+        ("Data", ["CaffeProto", "CLMDB", "CZlib", "CTurboJPEG", "CPNG", "CHDF5", "Dispatch"]),
         ("Layers", ["CaffeProto"]),
         ("Net", ["CaffeProto", "SwiftProtobuf"]),
         ("Solver", ["CaffeProto", "SwiftProtobuf"]),
