@@ -106,7 +106,7 @@ public final class LSTMUnitLayer: Layer {
         Parallel.forEach(streams, workPerItem: hc * 64) { n in
             let x = gates + n * 4 * hc, previous = cPrev + n * hc, cn = c + n * hc
             let dc = cDiff + n * hc, dh = hDiff + n * hc
-            let flag = cont[n]
+            let flag = cont[n], dx = gatesDiff.map { $0 + n * 4 * hc }
             for d in 0..<hc {
                 let i = sigmoid(x[d])
                 let f = flag == 0 ? 0 : flag * sigmoid(x[hc + d])
@@ -114,7 +114,7 @@ public final class LSTMUnitLayer: Layer {
                 let g = tanhOfSigmoid(x[3 * hc + d])
                 let tanhC = tanhOfSigmoid(cn[d])
                 let cTerm = dc[d] + dh[d] * o * (1 - tanhC * tanhC)
-                if let dx = gatesDiff.map({ $0 + n * 4 * hc }) {
+                if let dx {
                     dx[d] = cTerm * g * i * (1 - i)
                     dx[hc + d] = cTerm * previous[d] * f * (1 - f)
                     dx[2 * hc + d] = dh[d] * tanhC * o * (1 - o)

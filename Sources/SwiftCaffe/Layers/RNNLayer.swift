@@ -21,6 +21,9 @@ import CaffeProto
 public final class RNNLayer: RecurrentLayer {
     /// h_t of every step (T × N × H); its gradient, then that of the pre-activation.
     private let hidden = Blob(0), hiddenDiff = Blob(0)
+    /// o of every step (T × N × H), copied to the top: backward needs o and a layer
+    /// after this one may work on the top in place (Dropout).
+    private let output = Blob(0)
     /// The gradient of o's pre-activation W_ho · h_t + b_o (T × N × H).
     private let outputDiff = Blob(0)
     /// cont_t · h_{t−1} of every step (T × N × H), the input of W_hh.
@@ -39,7 +42,7 @@ public final class RNNLayer: RecurrentLayer {
 
     override func reshapeScratch() throws {
         let steps = [timesteps, streams, numOutput]
-        for b in [hidden, hiddenDiff, outputDiff, conted] { try b.reshape(steps) }
+        for b in [hidden, hiddenDiff, output, outputDiff, conted] { try b.reshape(steps) }
         try previousHiddenDiff.reshape([streams, numOutput])
     }
 
@@ -56,19 +59,20 @@ public final class RNNLayer: RecurrentLayer {
         }
         endState(0, h + (timesteps - 1) * step, top: top)
         // o = tanh(h · W_hoᵀ + b_o) for all steps at once.
-        let o = top[0].data, bias = UnsafePointer(blobs[outputWeightIndex + 1].data)
+        let o = output.data, bias = UnsafePointer(blobs[outputWeightIndex + 1].data)
         BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: hc, k: hc, alpha: 1,
                   a: h, b: blobs[outputWeightIndex].data, beta: 0, c: o)
         Parallel.forEach(rows, workPerItem: hc * 16) { r in
             let row = o + r * hc
             for j in 0..<hc { row[j] = Float(tanh(Double(row[j] + bias[j]))) }
         }
+        top[0].data.update(from: o, count: rows * hc)
     }
 
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
         try rejectContinuationGradient(propagateDown)
         let step = streams * numOutput, rows = timesteps * streams, hc = numOutput
-        let o = UnsafePointer(top[0].data), dTop = UnsafePointer(top[0].diff), h = UnsafePointer(hidden.data)
+        let o = UnsafePointer(output.data), dTop = UnsafePointer(top[0].diff), h = UnsafePointer(hidden.data)
         let dh = hiddenDiff.data, cont = UnsafePointer(bottom[1].data), carried = previousHiddenDiff.data
         // Through o's tanh.
         let dPre = outputDiff.data

@@ -124,6 +124,24 @@ final class RNNTests: XCTestCase {
                       "\(String(describing: staticMismatch))")
     }
 
+    /// A layer after this one may work on its top in place (Dropout): backward must not
+    /// depend on the top's values after forward.
+    func testBackwardDoesNotReadTheTopValues() throws {
+        let layer = try makeRNN(hidden: 3)
+        let bottom = [LayerTest.blob([3, 2, 4], seed: 1), cont(3, 2)]
+        let top = try LayerTest.setUp(layer, bottom: bottom)
+        var gradients: [[Float]] = []
+        for overwrite in [false, true] {
+            try layer.forward(bottom: bottom, top: top)
+            if overwrite { top[0].fillData(0) }
+            top[0].setDiff(LayerTest.blob(top[0].shape, seed: 9).dataArray)
+            for p in layer.blobs { p.fillDiff(0) }
+            try layer.backward(top: top, propagateDown: [true, false], bottom: bottom)
+            gradients.append(bottom[0].diffArray + layer.blobs.flatMap(\.diffArray))
+        }
+        XCTAssertEqual(gradients[0], gradients[1])
+    }
+
     func testNoAllocationsAfterWarmUp() throws {
         let layer = try makeRNN(hidden: 4, options: "expose_hidden: true")
         let bottom = [LayerTest.blob([3, 2, 5]), cont(3, 2), LayerTest.blob([2, 3]), LayerTest.blob([1, 2, 4])]
