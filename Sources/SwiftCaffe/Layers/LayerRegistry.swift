@@ -103,6 +103,11 @@ public struct LayerRegistry: Sendable {
             ("BatchReindex", BatchReindexLayer.self, "picks examples of the batch by index"),
             ("Parameter", ParameterLayer.self, "a learned blob as a top"),
         ]),
+        group("Recurrent", [
+            ("RNN", RNNLayer.self, "simple recurrent net over T time steps, with sequence-continuation flags"),
+            ("LSTM", LSTMLayer.self, "long short-term memory over T time steps, with sequence-continuation flags"),
+            ("LSTMUnit", LSTMUnitLayer.self, "one LSTM time step: gates to cell and hidden state"),
+        ]),
     ].flatMap { $0 }
 
     /// One group's entries, written one line per layer above.
