@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         // libpng, PNG decoding/encoding (Debian: libpng-dev).
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // oneDNN's C API, the fast CPU engine's kernels (Debian: libdnnl-dev).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .target(
             name: "SwiftCaffe",
             dependencies: [
@@ -38,6 +40,7 @@ let package = Package(
                 "CZlib",
                 "CTurboJPEG",
                 "CPNG",
+                "CDNNL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
