@@ -22,7 +22,7 @@ trap 'rm -rf "$out"' EXIT
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 isa=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_bf16)$' | sort | tr '\n' ' ')
 cores=$(nproc)
-echo "CPU: $cpu, $cores cores, flags: $isa"
+echo "CPU: $cpu, $cores cores, flags: $isa; OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}; load: $(cut -d" " -f1-3 /proc/loadavg)"
 peak=$(.build/benchmarks/fma-peak "$cores" | tee /dev/stderr | sed -n 's/.*: \([0-9.]*\) GFLOP.*/\1/p')
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
