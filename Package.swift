@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         // HDF5's C API, for HDF5Data/HDF5Output (Debian: libhdf5-dev, serial flavour).
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
+        // oneDNN's C API, the fast CPU engine's kernels (Debian: libdnnl-dev).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .target(
             name: "SwiftCaffe",
             dependencies: [
@@ -41,6 +43,7 @@ let package = Package(
                 "CTurboJPEG",
                 "CPNG",
                 "CHDF5",
+                "CDNNL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

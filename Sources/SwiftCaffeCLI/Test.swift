@@ -35,6 +35,8 @@ struct Test: ParsableCommand {
 
     @OptionGroup var state: NetStateOptions
 
+    @OptionGroup var engine: EngineOptions
+
     func validate() throws {
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
         try reportingErrors {
@@ -44,7 +46,9 @@ struct Test: ParsableCommand {
 
     func run() throws {
         let definition = try NetDefinition.load(path: model)
-        let net = try NetBuilder.build(definition, options: state.buildOptions(inspectOnly: false, defaultPhase: .test))
+        var options = state.buildOptions(inspectOnly: false, defaultPhase: .test)
+        options.engine = engine.selected()
+        let net = try NetBuilder.build(definition, options: options)
         let proto = try Net.readWeights(weights)
         try net.copyTrainedLayers(from: proto, source: "'\(weights)'")
         if oversample { return try runTenCrop(net) }

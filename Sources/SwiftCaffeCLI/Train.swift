@@ -127,6 +127,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var rules: NetRuleOptions
 
+    @OptionGroup var engine: EngineOptions
+
     @Option(help: "Also append the log lines to this file.")
     var log: String?
 
@@ -160,7 +162,8 @@ struct Train: ParsableCommand {
             logger.info("Random seed: \(seed) (random_seed not set; add 'random_seed: \(seed)' to repeat this run)")
         }
         let random = RandomSource(seed: seed)
-        let solver = try Solver.make(definition: definition, options: .init(level: rules.level, stages: rules.stage),
+        let solver = try Solver.make(definition: definition, options: .init(level: rules.level, stages: rules.stage,
+                                                                               engine: engine.selected()),
                                      random: random, log: logger)
         if let snapshot {
             logger.info("Resuming from \(snapshot)")

@@ -55,6 +55,7 @@ extension NetBuilder {
 
         private mutating func appendChecked(_ param: Caffe_LayerParameter) throws {
             let layer = try options.registry.makeLayer(param)
+            layer.requestedEngine = options.engine
             let layerIndex = layers.count
 
             // Bottoms: existing blobs (the builder checked that each is produced).

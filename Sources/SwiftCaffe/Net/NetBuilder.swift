@@ -26,6 +26,9 @@ public struct NetBuildOptions {
     /// Random numbers for fillers, dropout and data order, shared by all layers.
     /// The solver seeds it from `random_seed`; the default seed makes runs repeatable.
     public var random = RandomSource(seed: 1701)
+    /// The engine every layer is asked to run on (`--engine`); layers without oneDNN
+    /// kernels, and those whose `engine:` field says CAFFE, use the reference.
+    public var engine: ComputeEngine = .openblas
 
     public init(phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String] = [], inspectOnly: Bool = false) {
         self.phase = phase

@@ -12,9 +12,12 @@ extension Solver {
         /// Caffe's --level and --stage, applied to the train net's state.
         public var level: Int32?
         public var stages: [String] = []
-        public init(level: Int32? = nil, stages: [String] = []) {
+        /// The engine of the train and test nets (`--engine`).
+        public var engine: ComputeEngine = .openblas
+        public init(level: Int32? = nil, stages: [String] = [], engine: ComputeEngine = .openblas) {
             self.level = level
             self.stages = stages
+            self.engine = engine
         }
     }
 
@@ -50,6 +53,7 @@ extension Solver {
         }
         var trainOptions = NetBuildOptions()
         trainOptions.random = random
+        trainOptions.engine = options.engine
         let fileState = trainDefinition.param.state
         trainOptions.phase = param.trainState.hasPhase ? param.trainState.phase : (fileState.hasPhase ? fileState.phase : .train)
         trainOptions.level = options.level ?? (param.trainState.hasLevel ? param.trainState.level : nil)
@@ -86,6 +90,7 @@ extension Solver {
             log.info("Creating test net (#\(i)) specified by \(source)")
             var testOptions = NetBuildOptions()
             testOptions.random = random
+            testOptions.engine = options.engine
             testOptions.fillParameters = false  // the train net's weights are shared in
             let state = param.testState.isEmpty ? Caffe_NetState() : param.testState[i]
             let fileState = definition.param.state

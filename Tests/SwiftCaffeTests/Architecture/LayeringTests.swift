@@ -16,6 +16,7 @@ final class LayeringTests: XCTestCase {
         ("Core", []),
         ("Prototxt", ["CaffeProto", "SwiftProtobuf"]),
         ("Math", ["CaffeProto", "CBLAS"]),
+        ("Engines", ["CDNNL"]),
         ("Data", ["CaffeProto", "CLMDB", "CZlib", "CTurboJPEG", "CPNG", "CHDF5", "Dispatch"]),
         ("Layers", ["CaffeProto"]),
         ("Net", ["CaffeProto", "SwiftProtobuf"]),
