@@ -25,12 +25,16 @@ public enum SVGChart {
         public var xLabel: String
         public var yLabel: String
         public var logarithmic: Bool
+        /// Drawn as steps (a value holds until the next point: the learning rate).
+        public var stepped: Bool
         public var series: [Series]
-        public init(title: String, xLabel: String, yLabel: String, logarithmic: Bool = false, series: [Series]) {
+        public init(title: String, xLabel: String, yLabel: String, logarithmic: Bool = false, stepped: Bool = false,
+                    series: [Series]) {
             self.title = title
             self.xLabel = xLabel
             self.yLabel = yLabel
             self.logarithmic = logarithmic
+            self.stepped = stepped
             self.series = series
         }
     }
@@ -135,7 +139,12 @@ public enum SVGChart {
                     + "cy=\"\(f(py(visible[0].y)))\" r=\"3\" fill=\"\(series.colour)\"/>\n"
                 continue
             }
-            let points = visible.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+            var corners: [(x: Double, y: Double)] = []
+            for (k, point) in visible.enumerated() {
+                if panel.stepped, k > 0 { corners.append((point.x, visible[k - 1].y)) }
+                corners.append(point)
+            }
+            let points = corners.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             out += "<polyline class=\"series\" data-run=\"\(run)\" fill=\"none\" stroke=\"\(series.colour)\" "
                 + "stroke-width=\"1.8\" stroke-linejoin=\"round\" points=\"\(points)\"/>\n"
         }

@@ -45,7 +45,10 @@ public struct SolverComparison: Sendable {
     public func progressTable(maxRows: Int? = nil) -> (table: TextTable, omitted: Int) {
         let names = testOutputs
         var columns = [TextTable.Column("iteration", rightAligned: true)]
-        for _ in runs { columns += ([TextTable.Column("loss", rightAligned: true)] + names.map { TextTable.Column($0, rightAligned: true) }) }
+        for _ in runs {
+            columns.append(TextTable.Column("train loss", rightAligned: true))
+            columns += names.map { TextTable.Column("test \($0)", rightAligned: true) }
+        }
         var table = TextTable(columns: columns, groupSizes: [1] + runs.map { _ in 1 + names.count },
                               groupTitles: [""] + runs.map(\.label))
         var chosen = iterations
@@ -104,10 +107,10 @@ public struct SolverComparison: Sendable {
         var header = "| iteration |"
         var rule = "| ---: |"
         for run in runs {
-            header += " \(TextTable.markdownEscaped(run.label)) loss |"
+            header += " \(TextTable.markdownEscaped(run.label)) train loss |"
             rule += " ---: |"
             for name in testOutputs {
-                header += " \(TextTable.markdownEscaped(run.label)) \(TextTable.markdownEscaped(name)) |"
+                header += " \(TextTable.markdownEscaped(run.label)) test \(TextTable.markdownEscaped(name)) |"
                 rule += " ---: |"
             }
         }

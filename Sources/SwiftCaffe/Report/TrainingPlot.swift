@@ -82,9 +82,11 @@ public struct TrainingPlot: Sendable {
         for name in extra {
             panels.append(panel("train \(name)", name, { log in log.train.column(name).map { log.train.points($0, x: x) } ?? [] }))
         }
-        panels.append(panel("learning rate", "lr", { log in
+        var rate = panel("learning rate", "lr", { log in
             log.displayLoss.rows.compactMap { row in row.learningRate.flatMap { rate in x(row).map { ($0, rate) } } }
-        }))
+        })
+        rate.stepped = true
+        panels.append(rate)
         return panels.filter { $0.series.contains { !$0.points.isEmpty } }
     }
 
