@@ -41,9 +41,8 @@ extension Compare {
             let logPath = "\(folder)/\(labels[i]).log"
             print("[\(labels[i])] swiftcaffe train --solver \(copy)  (log: \(logPath))")
             let outcome = try TrainingProcess.run(["train", "--solver", copy], logPath: logPath) { line in
-                if line.hasPrefix("Iteration ") && line.contains("Testing net") { return }
-                if line.hasPrefix("Iteration ") && line.contains(", loss = ") || line.contains("Test net output")
-                    || line.hasPrefix("Trained ") {
+                if line.hasPrefix("Iteration ") && (line.contains(", loss = ") || line.contains("Testing net"))
+                    || line.contains("Test net output") || line.hasPrefix("Trained ") {
                     print("[\(labels[i])] \(line.trimmingCharacters(in: .whitespaces))")
                     flushStandardOutput()
                 }
@@ -78,7 +77,10 @@ extension Compare {
             + (iterations.map { " --iterations \($0)" } ?? "") + " --seed \(seed) -o \(folder)"
         try AtomicFile.write(Data(comparison.markdown(command: command).utf8), to: "\(folder)/comparison.md")
         written.append("\(folder)/comparison.md")
-        let netFiles = definitions.map(\.param.net)
+        // The nets the solvers train, each once (solvers differing only in their
+        // settings share one net: drawn, with nothing to compare it to).
+        var netFiles: [String] = []
+        for file in definitions.map(\.param.net) where !netFiles.contains(file) { netFiles.append(file) }
         let nets = netFiles.allSatisfy { !$0.isEmpty }
             ? try ReportNets.make(files: netFiles, options: NetBuildOptions(phase: .train, inspectOnly: true)) : ReportNets()
         let report = HTMLReport(title: "Solver comparison: " + labels.joined(separator: ", "),

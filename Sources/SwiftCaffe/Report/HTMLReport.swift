@@ -47,6 +47,7 @@ public struct HTMLReport {
         table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
         th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
         th { background: #f2f2f2; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+        td.num { white-space: nowrap; }
         tr.differs td { background: #fff4d6; } tr.total td { font-weight: bold; background: #f2f2f2; }
         .swatch { display: inline-block; width: 14px; height: 4px; vertical-align: middle; margin-right: 6px; }
         .drawing { overflow: auto; border: 1px solid #ddd; padding: 8px; margin-bottom: 16px; }
