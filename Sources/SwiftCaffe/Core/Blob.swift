@@ -23,6 +23,9 @@ public final class Blob {
     public private(set) var shape: [Int]
     /// Number of elements: the product of `shape` (1 for a scalar with shape []).
     public private(set) var count: Int
+    /// Counts the reshapes that changed `shape`: `Net.forward` compares it with what
+    /// each layer last saw and reshapes only the layers whose bottoms changed.
+    public private(set) var shapeVersion = 0
     private var capacity = 0
     private var dataStorage: UnsafeMutablePointer<Float>?
     private var diffStorage: UnsafeMutablePointer<Float>?
@@ -60,6 +63,7 @@ public final class Blob {
             }
             newCount = product
         }
+        if newShape != shape { shapeVersion &+= 1 }
         shape = newShape
         count = newCount
         if newCount > capacity {

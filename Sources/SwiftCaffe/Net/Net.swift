@@ -42,6 +42,12 @@ public final class Net {
 
     let bottomBlobs: [[Blob]]
     let topBlobs: [[Blob]]
+    /// Per layer and bottom, flattened (layer i starts at `seenVersionStart[i]`): the
+    /// bottom's `shapeVersion` when the layer was last reshaped. As Caffe's
+    /// Layer::Forward reshapes before every forward, a layer whose bottom changed shape
+    /// (after Filter, or an ImageData batch of another size) is reshaped first.
+    private var seenVersions: [Int]
+    private let seenVersionStart: [Int]
     private let blobIndex: [String: Int]
     private let layerIndex: [String: Int]
 
@@ -66,6 +72,8 @@ public final class Net {
         self.notes = notes
         bottomBlobs = bottomIDs.map { $0.map { blobs[$0] } }
         topBlobs = topIDs.map { $0.map { blobs[$0] } }
+        seenVersionStart = bottomIDs.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        seenVersions = bottomBlobs.flatMap { $0.map(\.shapeVersion) }
         var index: [String: Int] = [:]
         for (i, n) in blobNames.enumerated() { index[n] = i }
         blobIndex = index
@@ -110,6 +118,7 @@ public final class Net {
         var loss: Float = 0
         for i in range {
             let layer = layers[i]
+            if bottomShapesChanged(layer: i) { try reshape(layer: i) }
             try layer.forward(bottom: bottomBlobs[i], top: topBlobs[i])
             if let check = numericsCheck { try checkForward(check, layer: i) }
             for j in 0..<layer.lossWeights.count where layer.lossWeights[j] != 0 {
@@ -168,12 +177,24 @@ public final class Net {
 
     /// Re-runs shape inference, e.g. after an input blob was reshaped.
     public func reshape() throws {
-        for i in layers.indices {
-            do {
-                try layers[i].reshape(bottom: bottomBlobs[i], top: topBlobs[i])
-            } catch let error as SwiftCaffeError {
-                throw error.inLayer(layers[i].name, at: layerLocations[i])
-            }
+        for i in layers.indices { try reshape(layer: i) }
+    }
+
+    private func reshape(layer i: Int) throws {
+        do {
+            try layers[i].reshape(bottom: bottomBlobs[i], top: topBlobs[i])
+        } catch let error as SwiftCaffeError {
+            throw error.inLayer(layers[i].name, at: layerLocations[i])
         }
+        let bottoms = bottomBlobs[i]
+        for j in 0..<bottoms.count { seenVersions[seenVersionStart[i] + j] = bottoms[j].shapeVersion }
+    }
+
+    private func bottomShapesChanged(layer i: Int) -> Bool {
+        let bottoms = bottomBlobs[i]
+        for j in 0..<bottoms.count where seenVersions[seenVersionStart[i] + j] != bottoms[j].shapeVersion {
+            return true
+        }
+        return false
     }
 }
