@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         // libpng, PNG decoding/encoding (Debian: libpng-dev).
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // Open MPI, data-parallel training under mpirun (Debian: libopenmpi-dev, openmpi-bin).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(
             name: "SwiftCaffe",
             dependencies: [
@@ -38,6 +40,7 @@ let package = Package(
                 "CZlib",
                 "CTurboJPEG",
                 "CPNG",
+                "CMPI",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
