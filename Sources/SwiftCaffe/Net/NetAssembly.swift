@@ -106,6 +106,7 @@ extension NetBuilder {
                 dataTops.append(first)
                 if options.inspectOnly { data.givenShape = options.dataShapes.shape(forTop: first) }
                 data.mayLeaveShapeUnknown = options.inspectOnly && options.allowsUnknownShapes
+                data.shard = options.dataShard
             }
             if let unknown = bottoms.compactMap({ unknownShapes[$0] }).first {
                 // Shaped by a blob of unknown shape: described, not set up (so no parameters).
