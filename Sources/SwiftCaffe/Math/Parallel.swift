@@ -15,8 +15,22 @@ import Darwin
 /// elements of its own chunk (or item) and read nothing another chunk writes.
 public enum Parallel {
     public static let minimumPerThread = 1 << 15
-    /// Threads used, the caller included: the machine's cores (2 on the reference machine).
+    /// Threads used, the caller included: the cores this process may run on (2 on the
+    /// reference machine; 1 for each rank of `mpirun --bind-to core`, as OpenBLAS does).
     public static var threads: Int { WorkerPool.shared.threadCount }
+
+    /// The cores of this process's affinity mask (all online cores where there is none).
+    static func usableCores() -> Int {
+        let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #if os(Linux)
+        var mask = cpu_set_t()
+        guard sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &mask) == 0 else { return online }
+        let count = withUnsafeBytes(of: &mask) { bytes in bytes.reduce(0) { $0 + $1.nonzeroBitCount } }
+        return min(max(count, 1), online)
+        #else
+        return online
+        #endif
+    }
 
     /// The one parallel loop: calls `body(start, end)` on disjoint chunks covering
     /// 0..<count, one chunk per thread, each with at least `minimumPerThread`
@@ -56,7 +70,7 @@ public enum Parallel {
 // what it owns), and `run` returns only after `pending` reached 0 under `mutex`, so no
 // worker touches the closure or the caller's memory after the call.
 final class WorkerPool: @unchecked Sendable {
-    static let shared = WorkerPool(threads: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    static let shared = WorkerPool(threads: Parallel.usableCores())
 
     let threadCount: Int
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
