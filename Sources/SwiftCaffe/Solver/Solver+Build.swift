@@ -12,9 +12,12 @@ extension Solver {
         /// Caffe's --level and --stage, applied to the train net's state.
         public var level: Int32?
         public var stages: [String] = []
-        public init(level: Int32? = nil, stages: [String] = []) {
+        /// Data-parallel training under mpirun (nil: one process, as always).
+        public var distributed: DataParallel?
+        public init(level: Int32? = nil, stages: [String] = [], distributed: DataParallel? = nil) {
             self.level = level
             self.stages = stages
+            self.distributed = distributed
         }
     }
 
@@ -50,6 +53,7 @@ extension Solver {
         }
         var trainOptions = NetBuildOptions()
         trainOptions.random = random
+        trainOptions.dataShard = options.distributed?.shard ?? .whole
         let fileState = trainDefinition.param.state
         trainOptions.phase = param.trainState.hasPhase ? param.trainState.phase : (fileState.hasPhase ? fileState.phase : .train)
         trainOptions.level = options.level ?? (param.trainState.hasLevel ? param.trainState.level : nil)
@@ -86,6 +90,7 @@ extension Solver {
             log.info("Creating test net (#\(i)) specified by \(source)")
             var testOptions = NetBuildOptions()
             testOptions.random = random
+            testOptions.dataShard = options.distributed?.shard ?? .whole
             testOptions.fillParameters = false  // the train net's weights are shared in
             let state = param.testState.isEmpty ? Caffe_NetState() : param.testState[i]
             let fileState = definition.param.state
@@ -94,7 +99,8 @@ extension Solver {
             testOptions.stages = state.stage
             testNets.append(try NetBuilder.build(definition, options: testOptions))
         }
-        let solver = try Solver(param: param, net: net, testNets: testNets, random: random, log: log)
+        let solver = try Solver(param: param, net: net, testNets: testNets, random: random, log: log,
+                                distributed: options.distributed)
         log.info("Solver scaffolding done.")
         return solver
     }

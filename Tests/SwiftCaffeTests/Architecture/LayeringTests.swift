@@ -19,6 +19,7 @@ final class LayeringTests: XCTestCase {
         ("Data", ["CaffeProto", "CLMDB", "CZlib", "CTurboJPEG", "CPNG", "Dispatch"]),
         ("Layers", ["CaffeProto"]),
         ("Net", ["CaffeProto", "SwiftProtobuf"]),
+        ("Distributed", ["CMPI"]),
         ("Solver", ["CaffeProto", "SwiftProtobuf"]),
     ]
     /// Imports every folder may use.
