@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,17 +20,17 @@ public enum Parallel {
     /// reference machine; 1 for each rank of `mpirun --bind-to core`, as OpenBLAS does).
     public static var threads: Int { WorkerPool.shared.threadCount }
 
-    /// The cores of this process's affinity mask (all online cores where there is none).
+    /// The cores of this process's affinity mask (all online cores where it cannot be
+    /// read). Linux: the `Cpus_allowed` hex mask of /proc/self/status (Glibc's
+    /// sched_getaffinity is not visible to Swift).
     static func usableCores() -> Int {
         let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        #if os(Linux)
-        var mask = cpu_set_t()
-        guard sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &mask) == 0 else { return online }
-        let count = withUnsafeBytes(of: &mask) { bytes in bytes.reduce(0) { $0 + $1.nonzeroBitCount } }
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return online }
+        let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { total, digit in
+            total + (digit.hexDigitValue?.nonzeroBitCount ?? 0)
+        }
         return min(max(count, 1), online)
-        #else
-        return online
-        #endif
     }
 
     /// The one parallel loop: calls `body(start, end)` on disjoint chunks covering
