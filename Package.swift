@@ -31,6 +31,10 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         // Open MPI, data-parallel training under mpirun (Debian: libopenmpi-dev, openmpi-bin).
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        // HDF5's C API, for HDF5Data/HDF5Output (Debian: libhdf5-dev, serial flavour).
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
+        // oneDNN's C API, the fast CPU engine's kernels (Debian: libdnnl-dev).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .target(
             name: "SwiftCaffe",
             dependencies: [
@@ -41,6 +45,8 @@ let package = Package(
                 "CTurboJPEG",
                 "CPNG",
                 "CMPI",
+                "CHDF5",
+                "CDNNL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
@@ -56,7 +62,7 @@ let package = Package(
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
         .testTarget(
             name: "SwiftCaffeTests",
-            dependencies: ["SwiftCaffe", "CaffeProto", "MallocCounter"],
+            dependencies: ["SwiftCaffe", "CaffeProto", "CHDF5", "MallocCounter"],
             exclude: ["Fixtures"]
         ),
     ],

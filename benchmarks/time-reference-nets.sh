@@ -10,8 +10,8 @@ runs=${1:-3}
 iterations=${2:-5}
 
 scripts/setup
-swift build -c release --product swiftcaffe
-bin=.build/release/swiftcaffe
+scripts/build
+bin="$(scripts/build --show-bin-path)/swiftcaffe"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 

@@ -10,7 +10,8 @@ struct SwiftCaffeCommand: ParsableCommand {
         // Built after main's restart, so it names the kernels actually in use.
         version: "SwiftCaffe 0.1.0-dev (OpenBLAS kernels: \(BLASCoreType.current))",
         subcommands: [Summary.self, Time.self, Upgrade.self, Train.self, Test.self, ConvertMNIST.self,
-                      ConvertImageset.self, ComputeImageMean.self, Compare.self, Draw.self, Layers.self]
+                      ConvertImageset.self, ComputeImageMean.self, Compare.self, Draw.self, Plot.self, Report.self,
+                      Layers.self, Classify.self]
     )
 
     /// ArgumentParser's `main`, with a `SwiftCaffeError` from any command's `run()`

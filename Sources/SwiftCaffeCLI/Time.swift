@@ -31,6 +31,8 @@ struct Time: ParsableCommand {
 
     @OptionGroup var data: DataShapeOptions
 
+    @OptionGroup var engine: EngineOptions
+
     func validate() throws {
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
         try reportingErrors {
@@ -43,7 +45,8 @@ struct Time: ParsableCommand {
         var definition = try NetDefinition.load(path: model)
         if let batch { definition = try definition.withBatchSize(batch) }
         // Caffe's `time` default phase; --data-shape shapes data layers without their database.
-        let options = try data.applied(to: state.buildOptions(inspectOnly: false, defaultPhase: .train))
+        var options = try data.applied(to: state.buildOptions(inspectOnly: false, defaultPhase: .train))
+        options.engine = engine.selected()
         let (net, replaced) = try definition.buildForTiming(options: options)
         for name in replaced {
             print("Note: data layer '\(name)' replaced by DummyData of the same shape for timing")
@@ -60,6 +63,14 @@ struct Time: ParsableCommand {
             print("\(name)\tforward: \(Self.format(result.forwardMilliseconds[i])) ms.")
             print("\(name)\tbackward: \(Self.format(result.backwardMilliseconds[i])) ms.")
         }
+        print("Engine per layer (layout conversions, included above): ")
+        for i in result.layerNames.indices {
+            let name = String(repeating: " ", count: width - result.layerNames[i].count) + result.layerNames[i]
+            let conversions = result.conversionMilliseconds[i]
+            print("\(name)\tengine: \(result.engines[i])"
+                  + (conversions > 0 ? ", conversions: \(Self.format(conversions)) ms." : ""))
+        }
+        print("Layout conversions: \(Self.format(result.conversionMilliseconds.reduce(0, +))) ms.")
         print("Average Forward pass: \(Self.format(result.averageForward)) ms.")
         print("Average Backward pass: \(Self.format(result.averageBackward)) ms.")
         print("Average Forward-Backward: \(Self.format(result.averageForwardBackward)) ms.")

@@ -131,6 +131,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var rules: NetRuleOptions
 
+    @OptionGroup var engine: EngineOptions
+
     @Option(help: "Also append the log lines to this file.")
     var log: String?
 
@@ -201,7 +203,8 @@ struct Train: ParsableCommand {
         }
         let random = RandomSource(seed: seed)
         let solver = try Solver.make(definition: definition,
-                                     options: .init(level: rules.level, stages: rules.stage, distributed: parallel),
+                                     options: .init(level: rules.level, stages: rules.stage, engine: engine.selected(),
+                                                    distributed: parallel),
                                      random: random, log: logger)
         if let snapshot {
             logger.info("Resuming from \(snapshot)")

@@ -25,8 +25,8 @@ if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "i
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends dataset-fashion-mnist
 fi
-swift build -c release --product swiftcaffe
-bin=.build/release/swiftcaffe
+scripts/build
+bin="$(scripts/build --show-bin-path)/swiftcaffe"
 
 # ---- convert (once) ----------------------------------------------------------------
 mkdir -p "$data"

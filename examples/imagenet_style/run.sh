@@ -30,7 +30,7 @@ if ! dpkg-query -W -f='${Status}' mate-backgrounds 2>/dev/null | grep -q "instal
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends mate-backgrounds
 fi
-build=(swift build -c release --product swiftcaffe)
+build=(scripts/build)
 [ -z "${SCRATCH_PATH:-}" ] || build+=(--scratch-path "$SCRATCH_PATH")
 "${build[@]}"
 bin="$("${build[@]}" --show-bin-path)/swiftcaffe"

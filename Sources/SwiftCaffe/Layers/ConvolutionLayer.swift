@@ -14,7 +14,29 @@ import CaffeProto
 /// summed over positions; W_g diff += top_diff_g · col_gᵀ; bottom diff =
 /// col2im(W_gᵀ · top_diff_g). Cannot run in place. Parameters, shapes and buffers:
 /// `BaseConvolutionLayer`; the products: `ConvolutionGEMM`.
+///
+/// On the dnnl engine the three passes are oneDNN's (`DNNLConvolution`), same results
+/// to rounding.
 public final class ConvolutionLayer: BaseConvolutionLayer {
+    /// oneDNN's kernels for the current shape, when the layer runs on the dnnl engine.
+    private var dnnl: DNNLConvolution?
+
+    public override func reshape(bottom: [Blob], top: [Blob]) throws {
+        try super.reshape(bottom: bottom, top: top)
+        let g = geometry, input = bottom[0]
+        let shape = ConvolutionShape(batch: input.dim(0), channels: inputChannels, height: inputHeight,
+                                     width: inputWidth, outputs: numOutput, outputHeight: outputHeight,
+                                     outputWidth: outputWidth, group: group, kernelH: g.kernelH, kernelW: g.kernelW,
+                                     strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW,
+                                     dilationH: g.dilationH, dilationW: g.dilationW, bias: biasTerm)
+        dnnl = engineKernels(asksForReference: param.convolutionParam.engine == .caffe, current: dnnl,
+                             fits: { $0.shape == shape }) { shape.batch > 0 ? try DNNLConvolution(shape) : nil }
+    }
+
+    public override var engineDescription: String { dnnl.map { "dnnl \($0.implementations)" } ?? "openblas" }
+    public override var conversionNanoseconds: UInt64 { dnnl?.clock.nanoseconds ?? 0 }
+    public override func resetConversionTime() { dnnl?.clock.reset() }
+
     override func checkBottom(_ blob: Blob) throws {
         try super.checkBottom(blob)
         let (h, w) = (blob.dim(2), blob.dim(3))
@@ -57,6 +79,12 @@ public final class ConvolutionLayer: BaseConvolutionLayer {
     }
 
     public override func forward(bottom: [Blob], top: [Blob]) throws {
+        if let dnnl {
+            for i in 0..<bottom.count {
+                try dnnl.forward(input: bottom[i], weights: blobs[0], bias: biasTerm ? blobs[1] : nil, output: top[i])
+            }
+            return
+        }
         let s = sizes
         let weights = UnsafePointer(blobs[0].data)  // Cout × (C/g) × kh × kw
         let bias = biasTerm ? UnsafePointer(blobs[1].data) : nil
@@ -79,10 +107,18 @@ public final class ConvolutionLayer: BaseConvolutionLayer {
     }
 
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
-        let s = sizes
-        let weights = UnsafePointer(blobs[0].data)
         let weightGrad = paramPropagateDown.count > 0 && paramPropagateDown[0]
         let biasGrad = biasTerm && paramPropagateDown.count > 1 && paramPropagateDown[1]
+        if let dnnl {
+            for i in 0..<bottom.count {
+                try dnnl.backward(output: top[i], input: bottom[i], weights: blobs[0], bias: biasTerm ? blobs[1] : nil,
+                                  data: i < propagateDown.count && propagateDown[i], weightGradient: weightGrad,
+                                  biasGradient: biasGrad, inputStillConverted: bottom.count == 1)
+            }
+            return
+        }
+        let s = sizes
+        let weights = UnsafePointer(blobs[0].data)
         for i in 0..<bottom.count {
             let output = top[i], input = bottom[i]
             let num = input.dim(0)

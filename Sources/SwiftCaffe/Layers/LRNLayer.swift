@@ -66,9 +66,25 @@ public final class LRNLayer: Layer {
         case .acrossChannels: try buffer.reshape([bottom[0].dim(0), bottom[0].dim(2), bottom[0].dim(3)])
         case .withinChannel: try buffer.reshape(like: bottom[0])
         }
+        let x = bottom[0]
+        let shape = LRNShape(batch: x.dim(0), channels: x.dim(1), height: x.dim(2), width: x.dim(3),
+                             localSize: localSize, alpha: alpha, beta: beta, k: k,
+                             acrossChannels: region == .acrossChannels)
+        dnnl = engineKernels(asksForReference: param.lrnParam.engine == .caffe, current: dnnl,
+                             fits: { $0.shape == shape }) { shape.batch > 0 ? try DNNLLRN(shape) : nil }
     }
 
+    /// oneDNN's kernels for the current shape, when the layer runs on the dnnl engine.
+    private var dnnl: DNNLLRN?
+
+    public override var engineDescription: String {
+        dnnl.map { "dnnl \($0.implementations) \($0.layoutName)" } ?? "openblas"
+    }
+    public override var conversionNanoseconds: UInt64 { dnnl?.clock.nanoseconds ?? 0 }
+    public override func resetConversionTime() { dnnl?.clock.reset() }
+
     public override func forward(bottom: [Blob], top: [Blob]) throws {
+        if let dnnl { return try dnnl.forward(input: bottom[0], output: top[0]) }
         switch region {
         case .acrossChannels: acrossForward(bottom[0], top[0])
         case .withinChannel: withinForward(bottom[0], top[0])
@@ -77,6 +93,7 @@ public final class LRNLayer: Layer {
 
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
         guard propagateDown[0] else { return }
+        if let dnnl { return try dnnl.backward(output: top[0], input: bottom[0]) }
         switch region {
         case .acrossChannels: acrossBackward(top[0], bottom[0])
         case .withinChannel: withinBackward(top[0], bottom[0])

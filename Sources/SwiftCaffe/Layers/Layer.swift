@@ -32,6 +32,10 @@ open class Layer {
     /// True when the net is only described (`swiftcaffe summary`), not run: data
     /// layers may then assume shapes instead of opening their sources. Set by `setUp`.
     public private(set) var inspectOnly = false
+    /// The engine the net asks for, set before `setUp`. Layers with oneDNN kernels
+    /// read it when shaped (their own `engine: CAFFE` keeps them on the reference);
+    /// the others always compute on the reference engine.
+    public var requestedEngine: ComputeEngine = .openblas
 
     public var name: String { param.name }
     public var type: String { param.type }
@@ -164,6 +168,15 @@ open class Layer {
     /// Multiply-accumulate operations for one forward pass over the whole batch
     /// (convolution and inner product; 0 for layers whose cost is not a product sum).
     open func multiplyAdds(bottom: [Blob], top: [Blob]) -> Int { 0 }
+
+    /// What computes this layer, for `swiftcaffe time`: "openblas", or the oneDNN
+    /// kernels and layout ("dnnl jit:avx512_core nChw16c").
+    open var engineDescription: String { "openblas" }
+
+    /// Nanoseconds spent converting between plain NCHW and engine layouts since the
+    /// last `resetConversionTime()` (0 on the reference engine).
+    open var conversionNanoseconds: UInt64 { 0 }
+    open func resetConversionTime() {}
 
     // MARK: Helpers for subclasses
 

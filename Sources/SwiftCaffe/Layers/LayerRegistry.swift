@@ -36,6 +36,9 @@ public struct LayerRegistry: Sendable {
             ("Data", DataLayer.self, "Datum records from an LMDB, transformed (crop, mirror, mean, scale)"),
             ("ImageData", ImageDataLayer.self, "images listed with their labels in a text file"),
             ("MemoryData", MemoryDataLayer.self, "batches handed over from memory by the caller"),
+            ("HDF5Data", HDF5DataLayer.self, "datasets of HDF5 files named in a list file, one top per dataset"),
+            ("HDF5Output", HDF5OutputLayer.self, "writes its data and label bottoms to an HDF5 file"),
+            ("WindowData", WindowDataLayer.self, "R-CNN windows of images from a window file, warped to crop_size"),
         ]),
         group("Vision", [
             ("Convolution", ConvolutionLayer.self, "2-D (or N-D) convolution with groups, stride, padding, dilation"),
@@ -99,6 +102,11 @@ public struct LayerRegistry: Sendable {
             ("Filter", FilterLayer.self, "keeps the examples whose selector is non-zero"),
             ("BatchReindex", BatchReindexLayer.self, "picks examples of the batch by index"),
             ("Parameter", ParameterLayer.self, "a learned blob as a top"),
+        ]),
+        group("Recurrent", [
+            ("RNN", RNNLayer.self, "simple recurrent net over T time steps, with sequence-continuation flags"),
+            ("LSTM", LSTMLayer.self, "long short-term memory over T time steps, with sequence-continuation flags"),
+            ("LSTMUnit", LSTMUnitLayer.self, "one LSTM time step: gates to cell and hidden state"),
         ]),
     ].flatMap { $0 }
 

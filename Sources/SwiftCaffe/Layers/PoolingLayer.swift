@@ -140,7 +140,23 @@ public final class PoolingLayer: Layer {
             columnMax.reserve(workers * scratchPerWorker, fill: 0)
             columnIndex.reserve(workers * scratchPerWorker, fill: 0)
         }
+        let shape = PoolingShape(batch: input.dim(0), channels: input.dim(1), height: h, width: w,
+                                 outputHeight: outputHeight, outputWidth: outputWidth, kernelH: kernelH,
+                                 kernelW: kernelW, strideH: strideH, strideW: strideW, padH: padH, padW: padW,
+                                 isMax: method == .max)
+        // The argmax top is Caffe's own index layout: computed by the reference code.
+        dnnl = engineKernels(asksForReference: param.poolingParam.engine == .caffe || top.count > 1, current: dnnl,
+                             fits: { $0.shape == shape }) { shape.batch > 0 ? try DNNLPooling(shape) : nil }
     }
+
+    /// oneDNN's kernels for the current shape, when the layer runs on the dnnl engine.
+    private var dnnl: DNNLPooling?
+
+    public override var engineDescription: String {
+        dnnl.map { "dnnl \($0.implementations) \($0.layoutName)" } ?? "openblas"
+    }
+    public override var conversionNanoseconds: UInt64 { dnnl?.clock.nanoseconds ?? 0 }
+    public override func resetConversionTime() { dnnl?.clock.reset() }
 
     /// The geometry of one forward/backward call, read once outside the loops.
     private struct Geometry {
@@ -162,6 +178,7 @@ public final class PoolingLayer: Layer {
     }
 
     public override func forward(bottom: [Blob], top: [Blob]) throws {
+        if let dnnl { return try dnnl.forward(input: bottom[0], output: top[0]) }
         let g = geometry(bottom[0])
         // bottom: N × C × H × W, top: N × C × H' × W'; one plane = one (n, c).
         let x = UnsafePointer(bottom[0].data), y = top[0].data
@@ -196,6 +213,7 @@ public final class PoolingLayer: Layer {
 
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
         guard propagateDown[0] else { return }
+        if let dnnl { return try dnnl.backward(output: top[0], input: bottom[0]) }
         let g = geometry(bottom[0])
         let dy = UnsafePointer(top[0].diff), dx = bottom[0].diff
         switch method {

@@ -44,6 +44,10 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
     /// Fills batches on the prefetch thread; nil until set up, and when only inspecting
     /// a net whose source does not exist.
     private var filler: BatchFiller?
+    /// The transform its reader applies; nil when the filler is.
+    private var transformer: DataTransformer?
+    /// 10-crop testing is on (`useTenCrops`): each example is handed out as ten forward passes.
+    public private(set) var givesTenCrops = false
 
     /// Set by the net for an inspect-only build (`NetBuildOptions.dataShapes`): the
     /// first top's shape, used instead of reading or assuming it.
@@ -126,6 +130,7 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
         let seed = random.nextUInt64()
         let reader = try openReader(transformer: transformer, skip: skip, seed: seed)
         filler = BatchFiller(reader: reader, batchSize: batchSize, seed: seed, shard: feed.shard)
+        self.transformer = transformer
     }
 
     public override func reshape(bottom: [Blob], top: [Blob]) throws {
@@ -165,5 +170,26 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
 
     public func seek(toExample position: Int64) throws {
         feed.seek(to: position)
+    }
+
+    /// 10-crop testing (`TenCrop`): from the next forward on, every batch is handed out in
+    /// ten forward passes — pass v holds patch v (4 corners, centre, then their mirrors) of
+    /// each of its examples, the labels every time — and only then does the layer move on
+    /// to the next batch. The examples are read and decoded once. Needs crop_size.
+    public func useTenCrops() throws {
+        guard param.transformParam.cropSize > 0 else {
+            throw SwiftCaffeError.invalid("transform_param.crop_size",
+                "10-crop testing cuts crop_size patches, and this data layer has no crop_size",
+                hint: "set transform_param { crop_size: … } smaller than the stored images (e.g. 227 of 256), "
+                    + "or test without --oversample")
+        }
+        guard let filler, let transformer else {
+            throw shapeError("the \(source.kind) '\(source.path)' was not opened")
+        }
+        // Stops the prefetch thread before the reader's transform changes.
+        feed.seek(to: feed.nextExample, viewsPerExample: TenCrop.count)
+        filler.viewsPerExample = TenCrop.count
+        transformer.tenCrop = true
+        givesTenCrops = true
     }
 }

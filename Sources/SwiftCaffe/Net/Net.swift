@@ -103,9 +103,16 @@ public final class Net {
     /// Runs every layer's forward pass; returns the weighted sum of the loss outputs.
     @discardableResult
     public func forward() throws -> Float {
+        try forward(layers: 0..<layers.count)
+    }
+
+    /// Runs the forward pass of the layers in `range` only (Caffe's ForwardFromTo);
+    /// returns the weighted sum of their loss outputs.
+    @discardableResult
+    public func forward(layers range: Range<Int>) throws -> Float {
         // Index loops throughout: iterators over arrays allocate in debug builds.
         var loss: Float = 0
-        for i in 0..<layers.count {
+        for i in range {
             let layer = layers[i]
             try layer.forward(bottom: bottomBlobs[i], top: topBlobs[i])
             if let check = numericsCheck { try checkForward(check, layer: i) }

@@ -55,6 +55,7 @@ extension NetBuilder {
 
         private mutating func appendChecked(_ param: Caffe_LayerParameter) throws {
             let layer = try options.registry.makeLayer(param)
+            layer.requestedEngine = options.engine
             let layerIndex = layers.count
 
             // Bottoms: existing blobs (the builder checked that each is produced).
@@ -108,6 +109,17 @@ extension NetBuilder {
                 data.mayLeaveShapeUnknown = options.inspectOnly && options.allowsUnknownShapes
                 data.shard = options.dataShard
             }
+            // HDF5Data: every top is a dataset, each may be given (by name; the first also unnamed).
+            let hdf5 = layer as? HDF5DataLayer
+            if let hdf5 {
+                dataTops += param.top
+                if options.inspectOnly {
+                    hdf5.givenShapes = param.top.indices.map {
+                        options.dataShapes.byTop[param.top[$0]] ?? ($0 == 0 ? options.dataShapes.all : nil)
+                    }
+                }
+                hdf5.mayLeaveShapesUnknown = options.inspectOnly && options.allowsUnknownShapes
+            }
             if let unknown = bottoms.compactMap({ unknownShapes[$0] }).first {
                 // Shaped by a blob of unknown shape: described, not set up (so no parameters).
                 for id in tops { unknownShapes[id] = unknown }
@@ -120,6 +132,7 @@ extension NetBuilder {
                                 inspectOnly: options.inspectOnly, fillParameters: options.fillParameters)
                 notes += layer.notes.map { "\(param.name): \($0)" }
                 if let data, data.shapeIsUnknown { unknownShapes[tops[0]] = param.top[0] }
+                for k in hdf5?.unknownTops ?? [] { unknownShapes[tops[k]] = param.top[k] }
             }
 
             // Learnable parameters: multipliers from ParamSpec, sharing by name.

@@ -29,6 +29,9 @@ public struct NetBuildOptions {
     /// Data-parallel training: the share of every global batch this process's Data and
     /// ImageData layers read (other data layers give every rank the same examples).
     public var dataShard = DataShard.whole
+    /// The engine every layer is asked to run on (`--engine`); layers without oneDNN
+    /// kernels, and those whose `engine:` field says CAFFE, use the reference.
+    public var engine: ComputeEngine = .openblas
 
     public init(phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String] = [], inspectOnly: Bool = false) {
         self.phase = phase

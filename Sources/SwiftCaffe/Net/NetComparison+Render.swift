@@ -36,12 +36,12 @@ extension NetComparison {
     }
 
     /// What the nets assumed while shaping (a data layer without its database), per net.
-    private var notes: [String] { members.flatMap { member in member.summary.notes.map { "\(member.label): \($0)" } } }
+    var notes: [String] { members.flatMap { member in member.summary.notes.map { "\(member.label): \($0)" } } }
 
     private var timed: Bool { members.contains { $0.timing != nil } }
     private var columnsPerMember: Int { timed ? 8 : 6 }
 
-    private func header(markdown: Bool) -> [String] {
+    func header(markdown: Bool) -> [String] {
         let phases = Set(members.map(\.summary.phaseName))
         var lines = ["Comparing \(members.count) nets" + (phases.count == 1 ? ", phase \(phases.first!)" : "") + ":"]
         let width = members.map(\.label.count).max() ?? 0
@@ -59,7 +59,7 @@ extension NetComparison {
     /// Rows of the table (one per line of the alignment), then the totals row. Markdown
     /// has no column groups, so there every per-net title names its net, and the
     /// differences get a last column instead of lines of their own.
-    private func makeTable(markdown: Bool) -> TextTable {
+    func makeTable(markdown: Bool) -> TextTable {
         var columns = [TextTable.Column(""), TextTable.Column("layer")]
         for member in members {
             var titles = [("#", true), ("type", false), ("top shapes", false), ("params", true),
@@ -106,7 +106,7 @@ extension NetComparison {
     }
 
     /// The totals compared in words: equal, or each net's value and its change from the first.
-    private func footer() -> [(title: String, text: String)] {
+    func footer() -> [(title: String, text: String)] {
         let all = members.count == 2 ? "both" : "all \(members.count)"
         func compare(_ values: [Double], _ format: (Double) -> String) -> String {
             if Set(values).count == 1 { return "\(format(values[0])) in \(all) (equal)" }

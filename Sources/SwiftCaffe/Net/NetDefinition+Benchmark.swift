@@ -24,6 +24,10 @@ extension NetDefinition {
                 layer.dataParam.batchSize = UInt32(batch)
             case "ImageData":
                 layer.imageDataParam.batchSize = UInt32(batch)
+            case "HDF5Data":
+                layer.hdf5DataParam.batchSize = UInt32(batch)
+            case "WindowData":
+                layer.windowDataParam.batchSize = UInt32(batch)
             default:
                 break
             }

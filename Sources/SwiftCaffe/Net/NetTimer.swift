@@ -16,6 +16,11 @@ public struct NetTimer {
         /// Per layer, average milliseconds per iteration.
         public var forwardMilliseconds: [Double]
         public var backwardMilliseconds: [Double]
+        /// Per layer, what computes it ("openblas", "dnnl jit:… nChw16c").
+        public var engines: [String] = []
+        /// Per layer, average milliseconds per iteration spent converting layouts
+        /// (plain NCHW ↔ the engine's), included in the forward and backward times.
+        public var conversionMilliseconds: [Double] = []
         public var iterations: Int
         public var batchSize: Int
         public var totalMilliseconds: Double
@@ -41,6 +46,7 @@ public struct NetTimer {
         let hasLoss = net.layers.contains { $0.lossWeights.contains { $0 != 0 } }
         try net.allocate()
         try iteration(hasLoss: hasLoss, forward: nil, backward: nil)
+        for layer in net.layers { layer.resetConversionTime() }
         var total = 0.0
         for i in 0..<iterations {
             let start = Self.now()
@@ -52,6 +58,8 @@ public struct NetTimer {
         let n = Double(max(iterations, 1))
         return Result(layerNames: net.layers.map(\.name), layerTypes: net.layers.map(\.type),
                       forwardMilliseconds: forward.map { $0 / n }, backwardMilliseconds: backward.map { $0 / n },
+                      engines: net.layers.map(\.engineDescription),
+                      conversionMilliseconds: net.layers.map { Double($0.conversionNanoseconds) / 1e6 / n },
                       iterations: iterations, batchSize: net.batchSize ?? 1, totalMilliseconds: total)
     }
 

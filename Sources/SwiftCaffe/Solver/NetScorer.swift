@@ -51,8 +51,9 @@ public struct NetScorer {
 
     /// Runs one forward pass and adds its loss and output values; `each` sees every
     /// output value of this batch (e.g. `caffe test`'s "Batch k, name = v" lines).
-    public mutating func scoreBatch(_ each: (Score) -> Void = { _ in }) throws {
-        lossSum += try net.forward()
+    /// `forward` runs the pass and returns its loss (10-crop testing runs its own).
+    public mutating func scoreBatch(_ each: (Score) -> Void = { _ in }, forward: (() throws -> Float)? = nil) throws {
+        lossSum += try forward?() ?? net.forward()
         batches += 1
         // Index loops: iterators over arrays allocate in debug builds.
         var index = 0

@@ -14,9 +14,13 @@ extension Solver {
         public var stages: [String] = []
         /// Data-parallel training under mpirun (nil: one process, as always).
         public var distributed: DataParallel?
-        public init(level: Int32? = nil, stages: [String] = [], distributed: DataParallel? = nil) {
+        /// The engine of the train and test nets (`--engine`).
+        public var engine: ComputeEngine = .openblas
+        public init(level: Int32? = nil, stages: [String] = [], engine: ComputeEngine = .openblas,
+                    distributed: DataParallel? = nil) {
             self.level = level
             self.stages = stages
+            self.engine = engine
             self.distributed = distributed
         }
     }
@@ -54,6 +58,7 @@ extension Solver {
         var trainOptions = NetBuildOptions()
         trainOptions.random = random
         trainOptions.dataShard = options.distributed?.shard ?? .whole
+        trainOptions.engine = options.engine
         let fileState = trainDefinition.param.state
         trainOptions.phase = param.trainState.hasPhase ? param.trainState.phase : (fileState.hasPhase ? fileState.phase : .train)
         trainOptions.level = options.level ?? (param.trainState.hasLevel ? param.trainState.level : nil)
@@ -91,6 +96,7 @@ extension Solver {
             var testOptions = NetBuildOptions()
             testOptions.random = random
             testOptions.dataShard = options.distributed?.shard ?? .whole
+            testOptions.engine = options.engine
             testOptions.fillParameters = false  // the train net's weights are shared in
             let state = param.testState.isEmpty ? Caffe_NetState() : param.testState[i]
             let fileState = definition.param.state

@@ -16,11 +16,13 @@ final class LayeringTests: XCTestCase {
         ("Core", []),
         ("Prototxt", ["CaffeProto", "SwiftProtobuf"]),
         ("Math", ["CaffeProto", "CBLAS"]),
-        ("Data", ["CaffeProto", "CLMDB", "CZlib", "CTurboJPEG", "CPNG", "Dispatch"]),
+        ("Engines", ["CDNNL"]),
+        ("Data", ["CaffeProto", "CLMDB", "CZlib", "CTurboJPEG", "CPNG", "CHDF5", "Dispatch"]),
         ("Layers", ["CaffeProto"]),
         ("Net", ["CaffeProto", "SwiftProtobuf"]),
         ("Distributed", ["CMPI"]),
         ("Solver", ["CaffeProto", "SwiftProtobuf"]),
+        ("Report", []),
     ]
     /// Imports every folder may use.
     static let everywhere: Set<String> = ["Foundation", "Glibc", "Darwin", "Synchronization"]

@@ -89,6 +89,21 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
     }
 
+    /// --engine dnnl: each layer's engine and the layout conversion time are shown.
+    func testTimeShowsEachLayersEngine() throws {
+        let r = try run(["time", "--model", "models/bvlc_reference_caffenet/deploy.prototxt", "--batch", "1",
+                         "--iterations", "1", "--engine", "dnnl", "--threads", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for line in ["conv1\tengine: dnnl ", "pool1\tengine: dnnl ", "norm1\tengine: dnnl ", "fc6\tengine: openblas",
+                     "Layout conversions: "] {
+            XCTAssertTrue(r.stdout.contains(line), "no '\(line)' in\n\(r.stdout)")
+        }
+        XCTAssertFalse(r.stdout.contains("ref:"), r.stdout)
+        let bad = try run(["time", "--model", "models/bvlc_alexnet/deploy.prototxt", "--engine", "cuda"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("unknown engine 'cuda'"), bad.stderr)
+    }
+
     /// Flag mistakes are caught before anything is read, as usage errors (status 64)
     /// that name the flag.
     func testUsageErrorsNameTheirFlags() throws {

@@ -8,12 +8,46 @@ import XCTest
 /// buffer (im2col columns, masks, scales, scratch) is sized once and reused.
 final class AllocationTests: XCTestCase {
     func testForwardBackwardAllocatesNothingAfterTheFirstIteration() throws {
+        try checkNoAllocations(engine: .openblas)
+    }
+
+    /// On oneDNN's kernels our side allocates nothing either (primitives, memories and
+    /// argument lists are made when the layers are shaped), but oneDNN 2.6's
+    /// `dnnl_primitive_execute` copies the argument list into a hash map on every call:
+    /// a fixed number of small allocations per pass, never growing.
+    func testForwardBackwardOnDNNLAllocatesTheSameEveryPass() throws {
+        for name in ["mini_alexnet", "mini_caffenet"] {
+            let path = TestSupport.caffeFixtures.appendingPathComponent("\(name)/net.prototxt").path
+            var definition = try NetDefinition.load(path: path)
+            definition.param.state.phase = .train
+            var options = NetBuildOptions()
+            options.engine = .dnnl
+            let net = try NetBuilder.build(definition, options: options)
+            try net.allocate()
+            func passes(_ count: Int) throws -> Int {
+                AllocationCounter.start()
+                for _ in 0..<count {
+                    try net.forward()
+                    try net.backward()
+                }
+                return AllocationCounter.stop()
+            }
+            _ = try passes(2)
+            let one = try passes(1), three = try passes(3)
+            XCTAssertEqual(three, 3 * one, "\(name) on dnnl: allocations grow from pass to pass")
+            print("\(name) on dnnl: \(one) allocations per forward/backward pass, all inside oneDNN's execute")
+        }
+    }
+
+    func checkNoAllocations(engine: ComputeEngine) throws {
         for name in ["mini_alexnet", "mini_caffenet"] {
             let path = TestSupport.caffeFixtures.appendingPathComponent("\(name)/net.prototxt").path
             var definition = try NetDefinition.load(path: path)
             // TRAIN phase so that Dropout draws masks too.
             definition.param.state.phase = .train
-            let net = try NetBuilder.build(definition)
+            var options = NetBuildOptions()
+            options.engine = engine
+            let net = try NetBuilder.build(definition, options: options)
             try net.allocate()
             for _ in 0..<2 {
                 try net.forward()
@@ -25,7 +59,7 @@ final class AllocationTests: XCTestCase {
                 try net.backward()
             }
             let allocations = AllocationCounter.stop()
-            XCTAssertEqual(allocations, 0, "\(name): heap allocations in three forward/backward passes")
+            XCTAssertEqual(allocations, 0, "\(name) on \(engine): heap allocations in three forward/backward passes")
             // Not ours: on AVX-512 CPUs OpenBLAS's small-matrix sgemm kernel mallocs per call.
             print("\(name): OpenBLAS's own allocations in three passes: \(AllocationCounter.openBLAS)")
         }

@@ -17,9 +17,12 @@ final class CaffeFixtureNetTests: XCTestCase {
         var grads: Caffe_NetParameter
     }
 
-    func load(_ name: String) throws -> Fixture {
+    func load(_ name: String, engine: ComputeEngine = .openblas) throws -> Fixture {
         let dir = TestSupport.caffeFixtures.appendingPathComponent(name)
-        let net = try NetBuilder.build(try NetDefinition.load(path: dir.appendingPathComponent("net.prototxt").path))
+        var options = NetBuildOptions()
+        options.engine = engine
+        let net = try NetBuilder.build(try NetDefinition.load(path: dir.appendingPathComponent("net.prototxt").path),
+                                       options: options)
         let weightsBytes = try Data(contentsOf: dir.appendingPathComponent("weights.caffemodel"))
         try net.copyTrainedLayers(from: try Caffe_NetParameter(serializedBytes: weightsBytes))
         let blobs = try Caffe_BlobProtoVector(serializedBytes: try Data(contentsOf: dir.appendingPathComponent("blobs.binaryproto"))).blobs
@@ -47,19 +50,33 @@ final class CaffeFixtureNetTests: XCTestCase {
         }
     }
 
-    func testForwardMatchesCaffe() throws {
+    func testForwardMatchesCaffe() throws { try checkForward(engine: .openblas, relative: 1e-5) }
+    func testBackwardMatchesCaffe() throws { try checkBackward(engine: .openblas) }
+
+    /// The same nets on oneDNN's kernels (another summation order: 1e-4 relative).
+    func testForwardMatchesCaffeOnDNNL() throws {
+        try checkForward(engine: .dnnl, relative: 1e-4)
+        let f = try load("mini_caffenet", engine: .dnnl)
+        // Its LRN has 8 channels, where oneDNN has only a reference kernel: it stays on openblas.
+        let engines = f.net.layers.filter { ["Convolution", "Pooling"].contains($0.type) }.map(\.engineDescription)
+        XCTAssertFalse(engines.isEmpty)
+        for engine in engines { XCTAssertTrue(engine.hasPrefix("dnnl "), engine) }
+    }
+    func testBackwardMatchesCaffeOnDNNL() throws { try checkBackward(engine: .dnnl) }
+
+    func checkForward(engine: ComputeEngine, relative: Float) throws {
         for name in Self.cases {
-            let f = try load(name)
+            let f = try load(name, engine: engine)
             try f.net.forward()
             for (id, blobName) in f.net.blobNames.enumerated() {
-                assertClose(f.net.blobs[id].dataArray, f.blobs[id].data, relative: 1e-5, "\(name) \(blobName) data")
+                assertClose(f.net.blobs[id].dataArray, f.blobs[id].data, relative: relative, "\(name) \(blobName) data")
             }
         }
     }
 
-    func testBackwardMatchesCaffe() throws {
+    func checkBackward(engine: ComputeEngine) throws {
         for name in Self.cases {
-            let f = try load(name)
+            let f = try load(name, engine: engine)
             try f.net.forward()
             try f.net.backward()
             for (id, blobName) in f.net.blobNames.enumerated() where !blobName.contains("label") {

@@ -20,6 +20,8 @@ import CaffeProto
 ///   [0, 1] scale, as `compute-image-mean --pca` stores them; 255 brings the shift
 ///   back to the stored 0…255 pixel values).
 ///
+/// With `tenCrop` (10-crop testing) an example becomes its ten fixed patches instead.
+///
 /// Random choices come from a `RandomSource` the caller reseeds per example, so the
 /// same example number always gets the same crop, flip and lighting — on any thread,
 /// and after resuming from a snapshot.
@@ -35,6 +37,10 @@ public final class DataTransformer {
     private let lightingStd: Float
     private let eigenvalues: [Float]
     private let eigenvectors: [Float]
+    /// 10-crop testing (`TenCrop`): each example becomes its ten crop_size patches, written
+    /// one after another (10 × C × crop × crop floats), with no random choices. Set by the
+    /// data layer while no prefetch thread runs.
+    var tenCrop = false
 
     /// `param` is the layer's transform_param. Reads `mean_file` (and `pca_file`) now,
     /// so a missing or malformed file is reported when the net is built.
@@ -119,7 +125,7 @@ public final class DataTransformer {
     }
 
     /// Transforms one example of `shape` (C × H × W values) into `output`
-    /// (`outputShape(of: shape)` floats). `random` must be reseeded for this example by the caller.
+    /// (`outputShape(of: shape)` floats, ten such patches with `tenCrop`). `random` must be reseeded for this example by the caller.
     public func transform<Element>(
         _ input: UnsafeBufferPointer<Element>, shape: ExampleShape,
         into output: UnsafeMutablePointer<Float>, random: RandomSource, source: @autoclosure () -> String,
@@ -131,19 +137,29 @@ public final class DataTransformer {
         }
         try check(shape, source: source())
         let channels = shape.channels, height = shape.height, width = shape.width
+        let crop = Int(param.cropSize)
+        let channelCount = channels * crop * crop
+        if tenCrop && crop > 0 {
+            // Ten fixed patches, one after another; no random choices (it is a test-time view).
+            for v in 0..<TenCrop.count {
+                let window = TenCrop.window(v, imageHeight: height, imageWidth: width, cropHeight: crop, cropWidth: crop)
+                write(input, shape: shape, window: window, lighting: (0, 0, 0), into: output + v * channelCount,
+                      toFloat: toFloat)
+            }
+            return
+        }
 
         // Random draws in Caffe's order: mirror, then the crop offsets, then lighting.
         let mirror = param.mirror && random.nextInt(below: 2) == 1
-        let crop = Int(param.cropSize)
-        var (outHeight, outWidth, hOff, wOff) = (height, width, 0, 0)
+        var window = CropWindow(top: 0, left: 0, height: height, width: width, mirrored: mirror)
         if crop > 0 {
-            (outHeight, outWidth) = (crop, crop)
+            (window.height, window.width) = (crop, crop)
             if phase == .train {
-                hOff = random.nextInt(below: height - crop + 1)
-                wOff = random.nextInt(below: width - crop + 1)
+                window.top = random.nextInt(below: height - crop + 1)
+                window.left = random.nextInt(below: width - crop + 1)
             } else {
-                hOff = (height - crop) / 2
-                wOff = (width - crop) / 2
+                window.top = (height - crop) / 2
+                window.left = (width - crop) / 2
             }
         }
         // lighting[c] = 255 · Σₖ eigenvector_k[c] · α_k · λ_k, in TRAIN only.
@@ -156,7 +172,35 @@ public final class DataTransformer {
                 lighting.2 += eigenvectors[3 * k + 2] * weight
             }
         }
+        write(input, shape: shape, window: window, lighting: lighting, into: output, toFloat: toFloat)
+    }
 
+    /// Transforms the `window` of one example of `shape` (bytes, 0...255) into `output`
+    /// (C × window.height × window.width floats): the window's pixels, mirrored if it
+    /// says so, minus the mean (a mean image is read at the same input pixels), times
+    /// scale — a fixed crop, as `swiftcaffe classify` cuts its patches. crop_size and
+    /// the random choices do not apply.
+    public func transform(bytes input: UnsafeBufferPointer<UInt8>, shape: ExampleShape, window: CropWindow,
+                          into output: UnsafeMutablePointer<Float>, source: @autoclosure () -> String) throws {
+        guard input.count == shape.count else {
+            throw SwiftCaffeError(.io, "\(source()) holds \(input.count) values but its shape "
+                                  + "\(shape) needs \(shape.count)")
+        }
+        try check(shape, source: source())
+        guard window.top >= 0, window.left >= 0, window.height > 0, window.width > 0,
+              window.top + window.height <= shape.height, window.left + window.width <= shape.width else {
+            throw SwiftCaffeError(.usage, "the crop \(window) does not fit in \(source()) (\(shape))")
+        }
+        write(input, shape: shape, window: window, lighting: (0, 0, 0), into: output, toFloat: { Float($0) })
+    }
+
+    /// out[c][h][w] = (in[c][top + h][left + w'] + lighting[c] − mean) · scale, w' mirrored or not.
+    private func write<Element>(_ input: UnsafeBufferPointer<Element>, shape: ExampleShape, window: CropWindow,
+                                lighting: (Float, Float, Float), into output: UnsafeMutablePointer<Float>,
+                                toFloat: (Element) -> Float) {
+        let channels = shape.channels, height = shape.height, width = shape.width
+        let (outHeight, outWidth, hOff, wOff, mirror) = (window.height, window.width, window.top, window.left,
+                                                         window.mirrored)
         let scale = param.scale
         let meanImage = meanFile?.values
         for c in 0..<channels {

@@ -38,6 +38,9 @@ final class BatchFiller {
     private let random = RandomSource(seed: 0)
     /// The next example's number.
     private(set) var position: Int64 = 0
+    /// Net inputs each example becomes: 1, or `TenCrop.count` for 10-crop testing (the
+    /// reader then writes an example's patches one after another).
+    var viewsPerExample = 1
 
     init(reader: any ExampleReader, batchSize: Int, seed: UInt64, shard: DataShard = .whole) {
         self.reader = reader
@@ -52,12 +55,12 @@ final class BatchFiller {
         self.position = position
     }
 
-    /// Fills one batch: `data` gets batchSize × C × H × W values, `labels` (if not
-    /// empty) batchSize labels. Runs on the prefetch thread: reading and decoding
+    /// Fills one batch: `data` gets batchSize × views × C × H × W values, `labels` (if
+    /// not empty) batchSize labels. Runs on the prefetch thread: reading and decoding
     /// allocate here, never on the solver's side.
     func fill(data: UnsafeMutableBufferPointer<Float>, labels: UnsafeMutableBufferPointer<Float>) throws {
         guard let base = data.baseAddress else { return }
-        let stride = reader.exampleShape.count
+        let stride = reader.exampleShape.count * viewsPerExample
         for item in 0..<batchSize {
             random.reseed(forExample: position, layerSeed: seed)
             let label = try reader.readExample(position, into: base + item * stride, random: random)
