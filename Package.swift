@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         // libpng, PNG decoding/encoding (Debian: libpng-dev).
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // Open MPI, data-parallel training under mpirun (Debian: libopenmpi-dev, openmpi-bin).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // HDF5's C API, for HDF5Data/HDF5Output (Debian: libhdf5-dev, serial flavour).
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
         // oneDNN's C API, the fast CPU engine's kernels (Debian: libdnnl-dev).
@@ -42,6 +44,7 @@ let package = Package(
                 "CZlib",
                 "CTurboJPEG",
                 "CPNG",
+                "CMPI",
                 "CHDF5",
                 "CDNNL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -94,10 +94,14 @@ struct Train: ParsableCommand {
             snapshot and stop; SIGHUP snapshots and continues. --check_numerics checks \
             every layer's outputs and gradients for NaN/inf (slower).
 
+            Under mpirun (or with --distributed) every process trains one share of each \
+            global batch and the gradients are averaged over all of them (docs/distributed.md).
+
             Examples:
               swiftcaffe train --solver models/bvlc_alexnet/solver.prototxt
               swiftcaffe train --solver solver.prototxt --snapshot snap/alexnet_iter_5000.solverstate
               swiftcaffe train --solver solver.prototxt --weights bvlc_alexnet.caffemodel
+              mpirun -np 4 --hostfile hosts --bind-to none swiftcaffe train --solver solver.prototxt
             """
     )
 
@@ -132,6 +136,20 @@ struct Train: ParsableCommand {
     @Option(help: "Also append the log lines to this file.")
     var log: String?
 
+    @Flag(help: "Train data-parallel over MPI even if the environment does not show mpirun.")
+    var distributed = false
+
+    @Option(name: .customLong("bucket_mb"),
+            help: "Under mpirun: gradients are all-reduced in buckets of about this many MB.")
+    var bucketMB: Double = 25
+
+    @Option(help: "Under mpirun: start each bucket's all-reduce during backward (true) or after it (false).")
+    var overlap: Bool = true
+
+    @Option(name: .customLong("weight_check_interval"),
+            help: "Under mpirun: check that all ranks hold the same weights every this many iterations (0: never).")
+    var weightCheckInterval: Int = 100
+
     func validate() throws {
         if snapshot != nil && weights != nil {
             throw ValidationError("give --snapshot to resume training or --weights to fine-tune, not both")
@@ -142,6 +160,12 @@ struct Train: ParsableCommand {
                                       hint: "use --weights \(snapshot) to start from its weights")
             }
             try WeightsFlag.requireModels(weightFiles) { "use --snapshot \($0) to resume training from it" }
+            guard bucketMB > 0 else {
+                throw SwiftCaffeError(.usage, "--bucket_mb must be positive (got \(bucketMB))", hint: "try --bucket_mb 25")
+            }
+            guard weightCheckInterval >= 0 else {
+                throw SwiftCaffeError(.usage, "--weight_check_interval must not be negative", hint: "0 turns the check off")
+            }
         }
     }
 
@@ -149,7 +173,23 @@ struct Train: ParsableCommand {
     private var weightFiles: [String] { (weights ?? "").split(separator: ",").map(String.init) }
 
     func run() throws {
-        let logger = try SolverLog(path: log, progress: true)
+        guard distributed || MPIWorld.isUnderMPIRun() else { return try train(parallel: nil) }
+        let world = try MPIWorld.start()
+        let parallel = DataParallel(world: world, bucketBytes: Int(bucketMB * 1_048_576), overlaps: overlap,
+                                    weightCheckInterval: weightCheckInterval)
+        do {
+            try train(parallel: parallel)
+        } catch var error as SwiftCaffeError where world.rank > 0 {
+            error.message = "rank \(world.rank) of \(world.size): " + error.message
+            throw error  // the rank exits without MPI_Finalize: mpirun ends the job
+        }
+        world.finish()
+    }
+
+    private func train(parallel: DataParallel?) throws {
+        // Under mpirun rank 0 alone logs (and writes --log).
+        let leads = parallel?.isLeader ?? true
+        let logger = try SolverLog(echo: leads, path: leads ? log : nil, progress: leads)
         defer { logger.finishProgress() }
         var definition = try Solver.load(path: solver)
         for note in definition.notes { logger.info("Note: \(note)") }
@@ -162,8 +202,9 @@ struct Train: ParsableCommand {
             logger.info("Random seed: \(seed) (random_seed not set; add 'random_seed: \(seed)' to repeat this run)")
         }
         let random = RandomSource(seed: seed)
-        let solver = try Solver.make(definition: definition, options: .init(level: rules.level, stages: rules.stage,
-                                                                               engine: engine.selected()),
+        let solver = try Solver.make(definition: definition,
+                                     options: .init(level: rules.level, stages: rules.stage, engine: engine.selected(),
+                                                    distributed: parallel),
                                      random: random, log: logger)
         if let snapshot {
             logger.info("Resuming from \(snapshot)")
@@ -190,6 +231,11 @@ struct Train: ParsableCommand {
         try solver.solve()
         logger.info(trainingReport(solver: solver, iterations: solver.iter - startIter,
                                    seconds: (clock.now - started).seconds))
+        if let gradients = solver.gradients, gradients.iterations > 0 {
+            logger.info("All-reduce: \(gradients.bucketCount) bucket\(gradients.bucketCount == 1 ? "" : "s"), waited "
+                        + String(format: "%.3f", gradients.waitSeconds * 1000 / Double(gradients.iterations))
+                        + " ms per iteration after backward (\(gradients.overlaps ? "overlapping" : "not overlapping"))")
+        }
     }
 }
 

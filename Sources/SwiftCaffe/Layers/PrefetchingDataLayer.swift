@@ -4,9 +4,10 @@ import Foundation
 /// Layers that read a dataset in order and can be put back to a position, so that
 /// resuming from a snapshot continues with the very batches the run would have seen.
 public protocol ResumableDataSource: AnyObject {
-    /// Examples this layer has handed to the net since it started.
+    /// Examples this layer has handed to the net since it started (in data-parallel
+    /// training: of all ranks together, the same number on every rank).
     var examplesConsumed: Int64 { get }
-    /// Examples per forward pass.
+    /// Examples per forward pass (of all ranks together).
     var examplesPerBatch: Int { get }
     /// Makes the next forward pass start with example number `position`.
     func seek(toExample position: Int64) throws
@@ -56,6 +57,12 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
     var mayLeaveShapeUnknown = false
     /// After setup: the first top's shape could not be inferred (it is left empty).
     private(set) var shapeIsUnknown = false
+    /// Set by the net (`NetBuildOptions.dataShard`) before setup: which share of every
+    /// global batch this process reads in data-parallel training.
+    var shard: DataShard {
+        get { feed.shard }
+        set { feed.shard = newValue }
+    }
 
     /// Checks batch_size and source; the subclass checks the rest of its parameters.
     init(param: Caffe_LayerParameter, source: Source) throws {
@@ -111,7 +118,7 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
     public override var topCountRange: ClosedRange<Int> { 1...2 }
 
     public var examplesConsumed: Int64 { feed.nextExample }
-    public var examplesPerBatch: Int { batchSize }
+    public var examplesPerBatch: Int { feed.shard.globalBatch(batchSize) }
 
     public override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         if inspectOnly && (givenShape != nil || !FileManager.default.fileExists(atPath: source.path)) {
@@ -122,7 +129,7 @@ public class PrefetchingDataLayer: Layer, ResumableDataSource {
         let skip = randSkip > 0 ? random.nextInt(below: randSkip) : 0
         let seed = random.nextUInt64()
         let reader = try openReader(transformer: transformer, skip: skip, seed: seed)
-        filler = BatchFiller(reader: reader, batchSize: batchSize, seed: seed)
+        filler = BatchFiller(reader: reader, batchSize: batchSize, seed: seed, shard: feed.shard)
         self.transformer = transformer
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,8 +16,22 @@ import Darwin
 /// elements of its own chunk (or item) and read nothing another chunk writes.
 public enum Parallel {
     public static let minimumPerThread = 1 << 15
-    /// Threads used, the caller included: the machine's cores (2 on the reference machine).
+    /// Threads used, the caller included: the cores this process may run on (2 on the
+    /// reference machine; 1 for each rank of `mpirun --bind-to core`, as OpenBLAS does).
     public static var threads: Int { WorkerPool.shared.threadCount }
+
+    /// The cores of this process's affinity mask (all online cores where it cannot be
+    /// read). Linux: the `Cpus_allowed` hex mask of /proc/self/status (Glibc's
+    /// sched_getaffinity is not visible to Swift).
+    static func usableCores() -> Int {
+        let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return online }
+        let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { total, digit in
+            total + (digit.hexDigitValue?.nonzeroBitCount ?? 0)
+        }
+        return min(max(count, 1), online)
+    }
 
     /// The one parallel loop: calls `body(start, end)` on disjoint chunks covering
     /// 0..<count, one chunk per thread, each with at least `minimumPerThread`
@@ -56,7 +71,7 @@ public enum Parallel {
 // what it owns), and `run` returns only after `pending` reached 0 under `mutex`, so no
 // worker touches the closure or the caller's memory after the call.
 final class WorkerPool: @unchecked Sendable {
-    static let shared = WorkerPool(threads: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    static let shared = WorkerPool(threads: Parallel.usableCores())
 
     let threadCount: Int
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)

@@ -39,6 +39,10 @@ public final class Net {
     /// Set to check every layer's outputs and gradients for NaN/inf (`--check_numerics`);
     /// nil (the default) costs one branch per layer.
     public var numericsCheck: NumericsCheck?
+    /// Told after each layer's turn in backward (from the last layer to the first, also
+    /// for layers that skip backward): data-parallel training starts the all-reduce of
+    /// the gradients that are complete while the earlier layers still run backward.
+    public weak var backwardObserver: (any BackwardObserver)?
 
     let bottomBlobs: [[Blob]]
     let topBlobs: [[Blob]]
@@ -145,6 +149,7 @@ public final class Net {
                                        bottom: bottomBlobs[i])
                 if let check = numericsCheck { try checkBackward(check, layer: i) }
             }
+            backwardObserver?.layerFinishedBackward(i)
             i -= 1
         }
     }
@@ -197,4 +202,10 @@ public final class Net {
         }
         return false
     }
+}
+
+/// Sees backward progress layer by layer (`Net.backwardObserver`).
+public protocol BackwardObserver: AnyObject {
+    /// Layer `index` has finished its backward pass (or had none to do).
+    func layerFinishedBackward(_ index: Int)
 }

@@ -107,6 +107,7 @@ extension NetBuilder {
                 dataTops.append(first)
                 if options.inspectOnly { data.givenShape = options.dataShapes.shape(forTop: first) }
                 data.mayLeaveShapeUnknown = options.inspectOnly && options.allowsUnknownShapes
+                data.shard = options.dataShard
             }
             // HDF5Data: every top is a dataset, each may be given (by name; the first also unnamed).
             let hdf5 = layer as? HDF5DataLayer

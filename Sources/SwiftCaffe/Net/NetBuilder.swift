@@ -26,6 +26,9 @@ public struct NetBuildOptions {
     /// Random numbers for fillers, dropout and data order, shared by all layers.
     /// The solver seeds it from `random_seed`; the default seed makes runs repeatable.
     public var random = RandomSource(seed: 1701)
+    /// Data-parallel training: the share of every global batch this process's Data and
+    /// ImageData layers read (other data layers give every rank the same examples).
+    public var dataShard = DataShard.whole
     /// The engine every layer is asked to run on (`--engine`); layers without oneDNN
     /// kernels, and those whose `engine:` field says CAFFE, use the reference.
     public var engine: ComputeEngine = .openblas

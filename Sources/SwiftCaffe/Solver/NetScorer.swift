@@ -68,6 +68,13 @@ public struct NetScorer {
         }
     }
 
+    /// Takes totals summed elsewhere (data-parallel testing: the sums of all ranks).
+    public mutating func replaceTotals(lossSum: Float, batches: Int, sums: [Float]) {
+        self.lossSum = lossSum
+        self.batches = batches
+        for i in self.sums.indices where i < sums.count { self.sums[i] = sums[i] }
+    }
+
     /// The mean loss of the passes scored since the last reset.
     public var meanLoss: Float { lossSum / Float(batches) }
 

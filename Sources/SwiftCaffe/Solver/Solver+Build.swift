@@ -12,12 +12,16 @@ extension Solver {
         /// Caffe's --level and --stage, applied to the train net's state.
         public var level: Int32?
         public var stages: [String] = []
+        /// Data-parallel training under mpirun (nil: one process, as always).
+        public var distributed: DataParallel?
         /// The engine of the train and test nets (`--engine`).
         public var engine: ComputeEngine = .openblas
-        public init(level: Int32? = nil, stages: [String] = [], engine: ComputeEngine = .openblas) {
+        public init(level: Int32? = nil, stages: [String] = [], engine: ComputeEngine = .openblas,
+                    distributed: DataParallel? = nil) {
             self.level = level
             self.stages = stages
             self.engine = engine
+            self.distributed = distributed
         }
     }
 
@@ -53,6 +57,7 @@ extension Solver {
         }
         var trainOptions = NetBuildOptions()
         trainOptions.random = random
+        trainOptions.dataShard = options.distributed?.shard ?? .whole
         trainOptions.engine = options.engine
         let fileState = trainDefinition.param.state
         trainOptions.phase = param.trainState.hasPhase ? param.trainState.phase : (fileState.hasPhase ? fileState.phase : .train)
@@ -90,6 +95,7 @@ extension Solver {
             log.info("Creating test net (#\(i)) specified by \(source)")
             var testOptions = NetBuildOptions()
             testOptions.random = random
+            testOptions.dataShard = options.distributed?.shard ?? .whole
             testOptions.engine = options.engine
             testOptions.fillParameters = false  // the train net's weights are shared in
             let state = param.testState.isEmpty ? Caffe_NetState() : param.testState[i]
@@ -99,7 +105,8 @@ extension Solver {
             testOptions.stages = state.stage
             testNets.append(try NetBuilder.build(definition, options: testOptions))
         }
-        let solver = try Solver(param: param, net: net, testNets: testNets, random: random, log: log)
+        let solver = try Solver(param: param, net: net, testNets: testNets, random: random, log: log,
+                                distributed: options.distributed)
         log.info("Solver scaffolding done.")
         return solver
     }

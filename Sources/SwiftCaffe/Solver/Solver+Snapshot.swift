@@ -7,15 +7,22 @@ extension Solver {
     @discardableResult
     public func snapshot() throws -> (model: String, state: String) {
         let model = Snapshot.fileName(prefix: snapshotPrefix, iter: iter, extension: ".caffemodel")
+        let statePath = Snapshot.fileName(prefix: snapshotPrefix, iter: iter, extension: ".solverstate")
+        if let distributed, !distributed.isLeader {
+            // Rank 0 writes it: the weights and the state are the same on every rank.
+            lastSnapshotState = statePath
+            lastSnapshotIter = iter
+            return (model, statePath)
+        }
         log.info("Snapshotting to binary proto file \(model)")
         let directory = URL(fileURLWithPath: model).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: directory) {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         try AtomicFile.write(try net.toProto(includeDiffs: param.snapshotDiff).serializedData(), to: model)
-        let statePath = Snapshot.fileName(prefix: snapshotPrefix, iter: iter, extension: ".solverstate")
         log.info("Snapshotting solver state to binary proto file \(statePath)")
         try AtomicFile.write(try solverState(learnedNet: model).serializedData(), to: statePath)
+        try writeRankRecord(state: statePath)
         lastSnapshotState = statePath
         lastSnapshotIter = iter
         return (model, statePath)
@@ -42,13 +49,18 @@ extension Solver {
     /// Puts the train net's readers where the interrupted run had them: `data_cursor`
     /// examples into the first reader (the others in proportion to their batch sizes),
     /// or, for a state without it (one written by Caffe), iter × iter_size batches.
+    /// Under mpirun the cursor counts the examples of all ranks, so a snapshot written
+    /// by N ranks resumes on M (or on one): every rank starts its share of the global
+    /// batch at the cursor.
     func restoreDataPosition(_ state: Caffe_SolverState) throws {
         let sources = dataSources
         guard let first = sources.first else { return }
-        let batches = state.hasDataCursor
-            ? state.dataCursor / Int64(max(first.examplesPerBatch, 1))
-            : Int64(state.iter) * Int64(max(param.iterSize, 1))
-        for source in sources { try source.seek(toExample: batches * Int64(source.examplesPerBatch)) }
+        let firstBatch = Int64(max(first.examplesPerBatch, 1))
+        let cursor = state.hasDataCursor
+            ? state.dataCursor
+            : Int64(state.iter) * Int64(max(param.iterSize, 1)) * firstBatch
+        for source in sources { try source.seek(toExample: cursor * Int64(source.examplesPerBatch) / firstBatch) }
+        describeResume(state: lastSnapshotState ?? "", cursor: state.hasDataCursor ? state.dataCursor : nil)
     }
 
     /// Resumes from a `.solverstate` (Caffe's Restore): iteration, current step,
@@ -90,6 +102,7 @@ extension Solver {
             }
         }
         if let plateau, state.hasPlateauState { plateau.restore(state.plateauState) }
+        lastSnapshotState = path
         try restoreDataPosition(state)
         iter = Int(state.iter)
         currentStep = Int(state.currentStep)

@@ -26,6 +26,10 @@ public final class Solver {
     public let log: SolverLog
     public let plateau: PlateauSchedule?
     public let snapshotPrefix: String
+    /// Data-parallel training under mpirun (Solver+Distributed.swift); nil: one process.
+    public let distributed: DataParallel?
+    /// The all-reduce of the gradients after (and during) backward, when distributed.
+    public let gradients: GradientAllReduce?
 
     /// Updates done so far.
     public internal(set) var iter = 0
@@ -56,19 +60,22 @@ public final class Solver {
     private let schedule: LearningRatePolicy.Schedule
     private let snapshotInterval: Int, testInitialization: Bool
     private var losses: [Float] = []
-    private let trainOutputs: NetScorer   // the train net's outputs and loss weights, for display
-    private var testScorers: [NetScorer]
+    let trainOutputs: NetScorer   // the train net's outputs and loss weights, for display
+    var testScorers: [NetScorer]
     private var startTime = Date()
     private var startIterOfRun = 0
     private var explosion = LossExplosionDetector()
+    /// Per test net: global test batches run so far (they decide each rank's share).
+    var testBatchesDone: [Int]
 
     /// - Parameters:
     ///   - testNets: one per `test_iter` entry; their layers' blobs are replaced by the
     ///     train net's blobs of the same layer name (same objects: shared weights).
     ///   - random: the RandomSource the nets were built with (saved in snapshots).
     public init(param: Caffe_SolverParameter, net: Net, testNets: [Net] = [], random: RandomSource,
-                log: SolverLog) throws {
+                log: SolverLog, distributed: DataParallel? = nil) throws {
         self.param = param
+        self.distributed = distributed
         self.net = net
         self.testNets = testNets
         self.random = random
@@ -102,7 +109,7 @@ public final class Solver {
             throw SwiftCaffeError.invalid("snapshot_prefix", "snapshot is set but snapshot_prefix is not")
         }
         snapshotPrefix = param.snapshotPrefix
-        if param.snapshot > 0 || param.hasSnapshotPrefix {
+        if (param.snapshot > 0 || param.hasSnapshotPrefix) && distributed?.isLeader ?? true {
             try Snapshot.checkWritable(prefix: snapshotPrefix)
         }
         rule = try UpdateRule(param, params: net.learnableParams,
@@ -112,6 +119,8 @@ public final class Solver {
         // All memory up front: running out is an error now, not a crash at iteration 5000.
         try net.allocate()
         for testNet in testNets { for i in testNet.blobs.indices { try testNet.blobs[i].allocate() } }
+        gradients = distributed?.gradientReducer(for: net)
+        testBatchesDone = Array(repeating: 0, count: testNets.count)
         if param.lrPolicy == "plateau" {
             guard let first = testNets.first else {
                 throw SwiftCaffeError.invalid("lr_policy", "lr_policy \"plateau\" needs a test net to watch",
@@ -153,17 +162,20 @@ public final class Solver {
             let displaying = display > 0 && iter % display == 0
             net.numericsCheck?.iteration = iter
             var loss: Float = 0
-            for _ in 0..<iterSize {
+            for pass in 0..<iterSize {
                 try beforeForward?(self)
                 loss += try net.forward()
+                // The gradients are complete in the last pass: their all-reduce starts during it.
+                if pass == iterSize - 1 { net.backwardObserver = gradients }
                 try net.backward()
             }
             loss /= Float(iterSize)
+            if distributed != nil { loss = try reduceGradients(loss: loss) }
             guard loss.isFinite else { throw divergence(loss) }
             updateSmoothedLoss(loss, startIter: startIter, averageLoss: averageLoss)
             if displaying {
                 log.info("Iteration \(iter), loss = \(SolverLog.number(smoothedLoss))")
-                for (index, output) in trainOutputs.current.enumerated() {
+                for (index, output) in try trainOutputScores().enumerated() {
                     log.info("    Train net output #\(index): \(output)")
                 }
             }
@@ -173,7 +185,8 @@ public final class Solver {
             if let note = rule.apply(rate: rate, iter: iter) { log.info(note) }
             iter += 1
             showProgress()
-            let action = actionRequest?() ?? .none
+            let action = try agreed(actionRequest?() ?? .none)
+            try checkWeightsIfDue()
             if (snapshotInterval > 0 && iter % snapshotInterval == 0) || action.snapshots {
                 try snapshot()
             }
@@ -187,6 +200,7 @@ public final class Solver {
     /// Trains to max_iter (Caffe's Solve): steps, the final snapshot, and the final
     /// display and test pass.
     public func solve() throws {
+        try startDistributed()
         log.info("Solving \(net.name)")
         log.info("Learning Rate Policy: \(param.lrPolicy)")
         requestedEarlyExit = false
@@ -203,7 +217,7 @@ public final class Solver {
         }
         if param.display > 0 && iter % Int(param.display) == 0 {
             try beforeForward?(self)
-            let loss = try net.forward()
+            let loss = try meanOverRanks(net.forward())
             updateSmoothedLoss(loss, startIter: startIter, averageLoss: Int(param.averageLoss))
             log.info("Iteration \(iter), loss = \(SolverLog.number(smoothedLoss))")
         }
@@ -262,11 +276,13 @@ public final class Solver {
     /// Caffe's Test(k): test_iter forward passes, then the mean of every output value.
     public func test(_ k: Int) throws {
         log.info("Iteration \(iter), Testing net (#\(k))")
-        let iterations = Int(param.testIter[k])
+        let iterations = testShare(k)
         testNets[k].numericsCheck?.iteration = iter
         testScorers[k].reset()
         for _ in 0..<iterations {
-            var action = actionRequest?() ?? .none
+            // Ranks run different numbers of test batches, so under mpirun a signal is
+            // handled at the next iteration, when all ranks agree on it.
+            var action = distributed == nil ? actionRequest?() ?? .none : .none
             while action != .none {
                 if action.snapshots { try snapshot() }
                 if action.stops { requestedEarlyExit = true }
@@ -279,6 +295,7 @@ public final class Solver {
             log.info("Test interrupted.")
             return
         }
+        try combineTestScores(k)
         if param.testComputeLoss {
             log.info("Test loss: \(SolverLog.number(testScorers[k].meanLoss))")
         }

@@ -20,6 +20,7 @@ final class LayeringTests: XCTestCase {
         ("Data", ["CaffeProto", "CLMDB", "CZlib", "CTurboJPEG", "CPNG", "CHDF5", "Dispatch"]),
         ("Layers", ["CaffeProto"]),
         ("Net", ["CaffeProto", "SwiftProtobuf"]),
+        ("Distributed", ["CMPI"]),
         ("Solver", ["CaffeProto", "SwiftProtobuf"]),
         ("Report", []),
     ]

@@ -48,6 +48,13 @@ final class DatumReader: ExampleReader {
         self.cursor = cursor
     }
 
+    func skip(_ count: Int64, to position: Int64) throws {
+        guard let cursor else { return try seek(to: position) }
+        let records = try database.count
+        guard records > 0 else { throw Self.empty(path) }
+        for _ in 0..<(count % Int64(records)) { _ = try cursor.next(looping: true) }
+    }
+
     func readExample(_ position: Int64, into output: UnsafeMutablePointer<Float>,
                      random: RandomSource) throws -> Float {
         if cursor == nil { try seek(to: position) }

@@ -10,6 +10,11 @@ protocol ExampleReader: AnyObject {
     /// Prepares to read example number `position` next.
     func seek(to position: Int64) throws
 
+    /// Passes over `count` examples (the other ranks' share of a global batch) after the
+    /// one read last, so that the next one read is number `position`. Cheaper than
+    /// `seek` for a reader that can only step forward.
+    func skip(_ count: Int64, to position: Int64) throws
+
     /// Reads example number `position` (the one `seek` prepared, or the one after the
     /// example read last), transforms it into `output` (`exampleShape.count` floats)
     /// with `random`, already reseeded for this example, and returns its label.
@@ -23,9 +28,12 @@ protocol ExampleReader: AnyObject {
 /// Example number k (counted from the layer's start, across epochs) gets its crop,
 /// flip and lighting from a random stream seeded with (seed, k): the batches are a
 /// function of the position alone, which is what makes resuming from a snapshot exact.
+/// In data-parallel training (`shard`) the filler reads its rank's batch_size examples
+/// of each global batch and passes over the other ranks' ones.
 final class BatchFiller {
     let reader: any ExampleReader
     let batchSize: Int
+    let shard: DataShard
     private let seed: UInt64
     private let random = RandomSource(seed: 0)
     /// The next example's number.
@@ -34,10 +42,11 @@ final class BatchFiller {
     /// reader then writes an example's patches one after another).
     var viewsPerExample = 1
 
-    init(reader: any ExampleReader, batchSize: Int, seed: UInt64) {
+    init(reader: any ExampleReader, batchSize: Int, seed: UInt64, shard: DataShard = .whole) {
         self.reader = reader
         self.batchSize = batchSize
         self.seed = seed
+        self.shard = shard
     }
 
     /// Positions the reader so the next example is number `position`.
@@ -57,6 +66,12 @@ final class BatchFiller {
             let label = try reader.readExample(position, into: base + item * stride, random: random)
             if !labels.isEmpty { labels[item] = label }
             position += 1
+        }
+        if shard.count > 1 {
+            // The other ranks' examples of this global batch.
+            let others = Int64(batchSize * (shard.count - 1))
+            position += others
+            try reader.skip(others, to: position)
         }
     }
 }

@@ -96,6 +96,9 @@ final class ImageListReader: ExampleReader {
     /// Nothing to prepare: an example's entry follows from its number alone.
     func seek(to position: Int64) {}
 
+    /// Examples are found by their position: nothing to pass over.
+    func skip(_ count: Int64, to position: Int64) {}
+
     func readExample(_ position: Int64, into output: UnsafeMutablePointer<Float>,
                      random: RandomSource) throws -> Float {
         let entry = entry(at: position)

@@ -3,6 +3,9 @@ import CaffeProto
 /// The consumer side of a prefetching data layer (Data, ImageData): starts a
 /// `BatchPrefetcher` at the layer's current example on the first forward (and after
 /// a seek), copies each ready batch into the tops and counts the examples handed out.
+/// In data-parallel training positions count the examples of all ranks (global batches
+/// of shard.count × batchSize): the same number on every rank, and the one a single
+/// process with the global batch would have.
 ///
 /// With several views per example (10-crop testing) a prefetched batch holds every
 /// example's views one after another; forward pass v copies view v of each example, and
@@ -11,7 +14,9 @@ final class PrefetchedFeed {
     let batchSize: Int
     /// Batches prepared ahead (data_param.prefetch).
     let depth: Int
-    /// Examples handed to the net so far: where the next batch starts.
+    /// This process's share of the examples (set before the first forward).
+    var shard = DataShard.whole
+    /// Examples handed to the net (of all ranks) so far: where the next global batch starts.
     private(set) var nextExample: Int64 = 0
     private var prefetcher: BatchPrefetcher?
     /// Net inputs per example (1, or `TenCrop.count`); change it only through `seek`.
@@ -30,11 +35,11 @@ final class PrefetchedFeed {
 
     /// Copies the next batch into top[0] (N × C × H × W) and, if present, top[1]
     /// (N labels). `start` is called when no producer runs: it positions the layer's
-    /// reader at the given example and returns what fills one batch (on the producer
+    /// reader at the given example (this rank's first of the next global batch) and returns what fills one batch (on the producer
     /// thread). Errors from filling are thrown here, tagged with `layer`.
     func forward(top: [Blob], layer: String, start: (Int64) throws -> BatchPrefetcher.Fill) throws {
         if prefetcher == nil {
-            let fill = try start(nextExample)
+            let fill = try start(shard.localStart(ofGlobalBatchAt: nextExample, batchSize: batchSize))
             prefetcher = BatchPrefetcher(depth: depth, dataCount: top[0].count * viewsPerExample,
                                          labelCount: top.count > 1 ? batchSize : 0, fill: fill)
         }
@@ -66,13 +71,14 @@ final class PrefetchedFeed {
             nextView = 0
             held = nil
             prefetcher.release()
-            nextExample += Int64(batchSize)
+            nextExample += Int64(shard.globalBatch(batchSize))
         } else {
             held = slot
         }
     }
 
-    /// Makes the next forward start at example `position` (a new producer starts there).
+    /// Makes the next forward start at the global batch beginning at example `position`
+    /// (a new producer starts there).
     func seek(to position: Int64) {
         prefetcher?.stop()
         prefetcher = nil

@@ -73,6 +73,9 @@ final class WindowReader: ExampleReader {
 
     func seek(to position: Int64) throws {}
 
+    /// Examples are drawn from their position: nothing to pass over.
+    func skip(_ count: Int64, to position: Int64) {}
+
     func readExample(_ position: Int64, into output: UnsafeMutablePointer<Float>, random: RandomSource) throws -> Float {
         let item = Int(position % Int64(settings.batchSize))
         let pool = item < backgroundPerBatch ? windows.background : windows.foreground
