@@ -20,9 +20,11 @@ let package = Package(
         .package(path: ".."),
     ],
     targets: [
+        // libFuzzer's driver, declared for Swift (the harnesses' entry points call it).
+        .target(name: "CFuzzDriver"),
         .target(
             name: "FuzzSupport",
-            dependencies: [.product(name: "SwiftCaffe", package: root)]
+            dependencies: ["CFuzzDriver", .product(name: "SwiftCaffe", package: root)]
         ),
     ] + targets.map { name in
         .executableTarget(

@@ -30,3 +30,8 @@ public func fuzzBinaryproto(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     return 0
 }
+
+@_cdecl("FuzzBinaryproto_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzBinaryproto(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

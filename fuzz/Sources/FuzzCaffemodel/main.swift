@@ -25,3 +25,8 @@ public func fuzzCaffemodel(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     return 0
 }
+
+@_cdecl("FuzzCaffemodel_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzCaffemodel(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

@@ -50,3 +50,8 @@ func transform(_ datum: Caffe_Datum, with transformer: DataTransformer) throws {
                                   random: RandomSource(seed: 1), source: "record '00000000'")
     }
 }
+
+@_cdecl("FuzzDatum_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzDatum(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

@@ -15,3 +15,8 @@ public func fuzzIDX(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     return 0
 }
+
+@_cdecl("FuzzIDX_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzIDX(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

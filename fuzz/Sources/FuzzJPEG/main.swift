@@ -8,3 +8,8 @@ public func fuzzJPEG(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     Fuzz.decodeImage(Fuzz.bytes(start, count))
     return 0
 }
+
+@_cdecl("FuzzJPEG_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzJPEG(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

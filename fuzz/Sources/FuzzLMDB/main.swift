@@ -107,3 +107,8 @@ func corruptDatabase(_ damage: [UInt8], path: String) {
         }
     }
 }
+
+@_cdecl("FuzzLMDB_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzLMDB(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

@@ -21,3 +21,8 @@ public func fuzzNetPrototxt(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     return 0
 }
+
+@_cdecl("FuzzNetPrototxt_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzNetPrototxt(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

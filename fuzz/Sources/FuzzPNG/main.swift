@@ -8,3 +8,8 @@ public func fuzzPNG(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     Fuzz.decodeImage(Fuzz.bytes(start, count))
     return 0
 }
+
+@_cdecl("FuzzPNG_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzPNG(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

@@ -35,3 +35,8 @@ public func fuzzSolverPrototxt(_ start: UnsafeRawPointer, _ count: Int) -> CInt 
     }
     return 0
 }
+
+@_cdecl("FuzzSolverPrototxt_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzSolverPrototxt(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

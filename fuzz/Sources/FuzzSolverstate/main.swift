@@ -31,3 +31,8 @@ public func fuzzSolverstate(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     return 0
 }
+
+@_cdecl("FuzzSolverstate_main")
+public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    Fuzz.main(argc, argv) { data, size in fuzzSolverstate(UnsafeRawPointer(data ?? UnsafePointer(bitPattern: 1)!), size) }
+}

@@ -1,3 +1,4 @@
+import CFuzzDriver
 import Foundation
 import SwiftCaffe
 
@@ -94,5 +95,17 @@ extension Fuzz {
                 }
             }
         }
+    }
+}
+
+extension Fuzz {
+    /// A harness's entry point: runs libFuzzer's driver with the command line.
+    /// SwiftPM links an executable module's entry as `main` (`<Module>_main`), which a
+    /// harness built with -parse-as-library must define; it hands over to libFuzzer.
+    public static func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                            _ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt {
+        var argc = argc
+        var argv = argv
+        return LLVMFuzzerRunDriver(&argc, &argv, test)
     }
 }
