@@ -60,10 +60,12 @@ enum LMDBHeader {
                 throw truncated("its header says it has \(o1 ? "too many" : String(pages)) pages of \(pageSize) bytes "
                                 + "but data.mdb is \(fileSize) bytes")
             }
+            // A root is a tree page: after the two meta pages (liblmdb asserts root > 1
+            // and aborts otherwise) and not past the last page.
             for root in [u64(header, 40 + 40), u64(header, 40 + 48 + 40)] where root != invalidPage {
-                guard root <= lastPage else {
+                guard root > 1, root <= lastPage else {
                     throw SwiftCaffeError(.io, "LMDB database '\(database)' is corrupt: its header names page \(root) "
-                                          + "as a root, past its last page \(lastPage)")
+                                          + "as a root" + (root > 1 ? ", past its last page \(lastPage)" : ", a header page"))
                 }
             }
         }

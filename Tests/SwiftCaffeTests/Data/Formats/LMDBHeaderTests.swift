@@ -75,5 +75,14 @@ final class LMDBHeaderTests: XCTestCase {
             let error = openError(path)
             XCTAssertEqual(error?.message.contains("is corrupt: its header names page"), true, error?.message ?? "")
         }
+        // A root naming a header page: liblmdb asserted (root > 1) and aborted.
+        for root: UInt8 in [0, 1] {
+            var damaged = file
+            damaged[4096 + 128] = root
+            (4096 + 129..<4096 + 136).forEach { damaged[$0] = 0 }
+            try write(damaged, to: path)
+            XCTAssertEqual(openError(path)?.message.hasSuffix("its header names page \(root) as a root, a header page"),
+                           true)
+        }
     }
 }
