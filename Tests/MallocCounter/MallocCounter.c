@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sched.h>
 #include <time.h>
+#include <malloc.h>
 #include "MallocCounter.h"
 
 extern void *__libc_malloc(size_t size);
@@ -88,4 +89,9 @@ int malloc_counter_track_in_barrier(int participants) {
 
 int malloc_counter_barrier_arrivals(void) {
     return atomic_load(&arrivals);
+}
+
+long malloc_counter_bytes_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return (long)(info.uordblks + info.hblkhd);
 }

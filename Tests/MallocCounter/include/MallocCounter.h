@@ -27,4 +27,8 @@ int malloc_counter_track_in_barrier(int participants);
 void malloc_counter_barrier_reset(void);
 int malloc_counter_barrier_arrivals(void);
 
+/// Heap bytes in use in the whole process (glibc's mallinfo2: arenas plus mmapped
+/// chunks), for tests that check a loop leaks nothing.
+long malloc_counter_bytes_in_use(void);
+
 #endif

@@ -90,7 +90,7 @@ extension ImageList.Entry {
         let path = prefix + self.path
         let file: Data
         do {
-            file = try Data(contentsOf: URL(fileURLWithPath: path))
+            file = try InputFile.contents(path)
         } catch {
             let exists = FileManager.default.fileExists(atPath: path)
             throw SwiftCaffeError(.io, exists ? "cannot read the image '\(path)'" : "the image '\(path)' does not exist",

@@ -85,9 +85,9 @@ public enum IDXFile {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try InputFile.contents(path)
         } catch {
-            throw SwiftCaffeError(.io, "cannot read IDX file '\(path)': \(error.localizedDescription)")
+            throw SwiftCaffeError(.io, "cannot read IDX file '\(path)': \(error.reason)")
         }
         let bytes = [UInt8](data)
         if bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {

@@ -58,6 +58,7 @@ public final class LMDBDatabase {
                     hint: isDirectory.boolValue ? nil
                         : "'\(path)' is a file; a Caffe LMDB database is a directory holding data.mdb and lock.mdb")
             }
+            try LMDBHeader.check(dataFile: dataFile, database: path)
         case .create:
             if exists && !isDirectory.boolValue {
                 throw SwiftCaffeError(.io, "cannot create LMDB database '\(path)': a file with that name exists")

@@ -23,9 +23,9 @@ public struct MeanFile: Sendable {
         self.path = path
         let bytes: Data
         do {
-            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes = try InputFile.contents(path)
         } catch {
-            throw SwiftCaffeError(.io, "cannot read mean file '\(path)': \(error.localizedDescription)",
+            throw SwiftCaffeError(.io, "cannot read mean file '\(path)': \(error.reason)",
                                   hint: "create it with: swiftcaffe compute-image-mean TRAIN_DB \(path)")
         }
         let proto: Caffe_BlobProto
