@@ -32,13 +32,13 @@ struct ScratchFileSystem {
         XCTAssertEqual(result.status, 0, result.output)
     }
 
-    /// Writes a file of zero bytes that leaves about `kilobytes` KiB free.
-    func fill(leaving kilobytes: Int) {
-        var info = statvfs()
-        guard statvfs(path, &info) == 0 else { return }
-        let free = Int(info.f_bavail) * Int(info.f_frsize)
-        let size = max(free - kilobytes * 1024, 0)
-        FileManager.default.createFile(atPath: path + "/filler", contents: Data(count: size))
+    /// Writes zeros to "filler" until the file system refuses the next byte (ENOSPC).
+    func fillUp() {
+        let fd = open(path + "/filler", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return XCTFail("cannot create \(path)/filler") }
+        defer { close(fd) }
+        let zeros = [UInt8](repeating: 0, count: 4096)
+        while zeros.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
     }
 
     /// The names in `folder` (relative to the mount), recursively, sorted.

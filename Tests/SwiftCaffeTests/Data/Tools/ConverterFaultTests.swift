@@ -64,7 +64,7 @@ final class ConverterFaultTests: XCTestCase {
 
     func testConvertMNISTOntoAFullDiskFailsCleanly() throws {
         let fs = try ScratchFileSystem.mount(self, kilobytes: 256)
-        fs.fill(leaving: 0)
+        fs.fillUp()
         let small = try mnist(10)
         let r = try SwiftCaffeExecutable.run(["convert-mnist", small.images, small.labels, fs.path + "/db"])
         assertCleanFailure(r, "No space left on device")
@@ -101,7 +101,7 @@ final class ConverterFaultTests: XCTestCase {
         let mean = fs.path + "/mean.binaryproto"
         XCTAssertEqual(try SwiftCaffeExecutable.run(["compute-image-mean", db, mean]).status, 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: mean))
-        fs.fill(leaving: 0)
+        fs.fillUp()
 
         let r = try SwiftCaffeExecutable.run(["compute-image-mean", db, mean])
         assertCleanFailure(r, "No space left on device")
