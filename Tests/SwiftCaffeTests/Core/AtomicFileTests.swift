@@ -10,7 +10,7 @@ final class AtomicFileTests: XCTestCase {
         let dead = dir.appendingPathComponent(".mean.binaryproto.tmp-999999999").path   // no such process
         let alive = dir.appendingPathComponent(".mean.binaryproto.tmp-1").path          // init: still running
         let other = dir.appendingPathComponent(".other.binaryproto.tmp-999999999").path  // another file's
-        for path in [dead, alive, other] { FileManager.default.createFile(atPath: path, contents: Data([1, 2])) }
+        for path in [dead, alive, other] { _ = FileManager.default.createFile(atPath: path, contents: Data([1, 2])) }
         try AtomicFile.write(Data([7]), to: target)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: target)), Data([7]))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dead))

@@ -311,7 +311,7 @@ public final class LMDBDatabase {
             throw SwiftCaffeError(.io, "cannot create '\(lockFile)': \(String(cString: strerror(errno)))")
         }
         let rc = posix_fallocate(fd, 0, 8192)
-        close(fd)
+        Glibc.close(fd)
         guard rc == 0 || rc == EOPNOTSUPP || rc == EINVAL else {
             unlink(lockFile)
             throw SwiftCaffeError(.io, "cannot create LMDB database '\(path)': \(String(cString: strerror(rc)))")
