@@ -40,6 +40,20 @@ static inline void note(void *caller) {
 
 #define CALLER __builtin_return_address(0)
 
+// Under AddressSanitizer or ThreadSanitizer (scripts/test --sanitize) the sanitizer's
+// own allocator must see every allocation; replacing malloc with the C library's would
+// hide them (and give TSan false races on reused memory), so counting is compiled out.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MALLOC_COUNTER_DISABLED 1
+#endif
+#endif
+
+#ifdef MALLOC_COUNTER_DISABLED
+int malloc_counter_available(void) { return 0; }
+#else
+int malloc_counter_available(void) { return 1; }
+
 void *malloc(size_t size) { note(CALLER); return __libc_malloc(size); }
 void *calloc(size_t count, size_t size) { note(CALLER); return __libc_calloc(count, size); }
 void *realloc(void *pointer, size_t size) { note(CALLER); return __libc_realloc(pointer, size); }
@@ -53,6 +67,7 @@ int posix_memalign(void **result, size_t alignment, size_t size) {
     *result = pointer;
     return 0;
 }
+#endif
 
 void malloc_counter_start(void) {
     tracked = 1;

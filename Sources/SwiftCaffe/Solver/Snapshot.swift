@@ -51,7 +51,7 @@ public enum Snapshot {
         for name in names where name.hasPrefix(base) {
             guard let range = name.range(of: ".tmp-", options: .backwards),
                   let pid = Int32(name[range.upperBound...]) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+            if AtomicFile.isAbandoned(byProcess: pid) { unlink(directory + "/" + name) }
         }
     }
 

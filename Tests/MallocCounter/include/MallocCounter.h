@@ -13,6 +13,8 @@
 #ifndef MALLOC_COUNTER_H
 #define MALLOC_COUNTER_H
 
+/// 1 when allocations are counted; 0 in sanitizer builds, where malloc is the sanitizer's.
+int malloc_counter_available(void);
 void malloc_counter_start(void);
 /// Stops counting and returns the number of allocations since the last start.
 /// Allocations whose immediate caller is in libopenblas are not included.

@@ -199,14 +199,10 @@ final class TrainCLITests: XCTestCase {
             net: "net.prototxt" base_lr: 0.001 lr_policy: "fixed" max_iter: 1000000
             snapshot_prefix: "snaps/tiny" random_seed: 5
             """, "sigint.prototxt")
-        let (p, out, err) = process(["train", "--solver", "sigint.prototxt"])
-        try p.run()
-        let outData = SwiftCaffeExecutable.Bytes()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        err.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
-        usleep(500_000)
+        // Waits for the signal handlers: a fixed sleep lost the race under ThreadSanitizer,
+        // whose slower start let SIGHUP's default action kill the process.
+        let training = try startTraining(["--solver", "sigint.prototxt"])
+        let p = training.process
         kill(p.processIdentifier, SIGHUP)   // default: snapshot and continue
         let snaps = directory.appendingPathComponent("snaps").path
         func states() -> Int {
@@ -217,10 +213,7 @@ final class TrainCLITests: XCTestCase {
         usleep(200_000)
         XCTAssertTrue(p.isRunning, "SIGHUP must not stop training")
         kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
-        group.wait()
-        err.fileHandleForReading.readabilityHandler = nil
-        let text = String(decoding: outData.data, as: UTF8.self)
+        let text = training.wait()
         XCTAssertEqual(p.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("Snapshotting and stopping (SIGINT)"), text)
         XCTAssertTrue(text.contains("Optimization stopped early."), text)

@@ -338,7 +338,7 @@ final class ConvolutionAllocationTests: XCTestCase {
         let down = bottom.map { _ in true }
         try layer.forward(bottom: bottom, top: top)
         try layer.backward(top: top, propagateDown: down, bottom: bottom)
-        AllocationCounter.start()
+        try AllocationCounter.start()
         for _ in 0..<3 {
             try layer.forward(bottom: bottom, top: top)
             try layer.backward(top: top, propagateDown: down, bottom: bottom)

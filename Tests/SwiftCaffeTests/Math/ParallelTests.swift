@@ -33,13 +33,13 @@ final class ParallelTests: XCTestCase {
     /// The pool itself allocates nothing per job; the Swift runtime still allocates one
     /// small closure context per call when a non-escaping closure crosses threads
     /// (withoutActuallyEscaping). This pins that bound so it cannot grow unnoticed.
-    func testParallelLoopsAllocateAtMostOneContextPerCall() {
+    func testParallelLoopsAllocateAtMostOneContextPerCall() throws {
         let count = Parallel.minimumPerThread * 4
         let data = UnsafeMutablePointer<Float>.allocate(capacity: count)
         defer { data.deallocate() }
         data.initialize(repeating: 1, count: count)
         Parallel.forRanges(count) { s, e in for i in s..<e { data[i] *= 2 } }  // warm up
-        AllocationCounter.start()
+        try AllocationCounter.start()
         for _ in 0..<10 {
             Parallel.forRanges(count) { s, e in for i in s..<e { data[i] *= 0.5 } }
         }

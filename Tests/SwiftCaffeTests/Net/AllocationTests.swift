@@ -53,7 +53,7 @@ final class AllocationTests: XCTestCase {
                 try net.forward()
                 try net.backward()
             }
-            AllocationCounter.start()
+            try AllocationCounter.start()
             for _ in 0..<3 {
                 try net.forward()
                 try net.backward()
@@ -67,8 +67,8 @@ final class AllocationTests: XCTestCase {
 
     /// The counter itself works: an array allocation is seen, and counted as ours, not
     /// as OpenBLAS's.
-    func testCounterSeesAllocations() {
-        AllocationCounter.start()
+    func testCounterSeesAllocations() throws {
+        try AllocationCounter.start()
         let array = [Int](repeating: 1, count: Int.random(in: 1000...2000))
         let allocations = AllocationCounter.stop()
         XCTAssertGreaterThan(allocations, 0)
@@ -78,9 +78,9 @@ final class AllocationTests: XCTestCase {
 
     /// The worker pool's threads are counted: an allocation in every chunk of a parallel
     /// loop is seen once per chunk.
-    func testCounterSeesThePoolThreads() {
+    func testCounterSeesThePoolThreads() throws {
         let chunks = Parallel.threads
-        AllocationCounter.start()
+        try AllocationCounter.start()
         Parallel.forRanges(chunks, workPerItem: Parallel.minimumPerThread) { start, end in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 1000 + start)
             scratch.deallocate()
@@ -90,7 +90,7 @@ final class AllocationTests: XCTestCase {
     }
 
     /// A thread that does not run the net (left over from an earlier test) is not counted.
-    func testCounterIgnoresOtherThreads() {
+    func testCounterIgnoresOtherThreads() throws {
         let go = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
         let thread = Thread {
             go.wait()
@@ -99,7 +99,7 @@ final class AllocationTests: XCTestCase {
             done.signal()
         }
         thread.start()
-        AllocationCounter.start()
+        try AllocationCounter.start()
         go.signal()
         done.wait()
         let allocations = AllocationCounter.stop()

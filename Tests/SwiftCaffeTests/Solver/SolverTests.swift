@@ -192,11 +192,11 @@ final class SolverTests: XCTestCase {
             try solver.step(2)
             try solver.net.forward()
             try solver.net.backward()
-            AllocationCounter.start()
+            try AllocationCounter.start()
             try solver.net.forward()
             try solver.net.backward()
             let perPass = AllocationCounter.stop()   // the net's own (layers are not the solver's)
-            AllocationCounter.start()
+            try AllocationCounter.start()
             try solver.step(3)
             let allocations = AllocationCounter.stop()
             XCTAssertEqual(allocations - 3 * 2 * perPass, 0,

@@ -43,7 +43,7 @@ enum StructureFixtures {
             try layer.forward(bottom: bottom, top: top)
             try layer.backward(top: top, propagateDown: propagate, bottom: bottom)
         }
-        AllocationCounter.start()
+        try AllocationCounter.start()
         for _ in 0..<3 {
             try layer.forward(bottom: bottom, top: top)
             try layer.backward(top: top, propagateDown: propagate, bottom: bottom)

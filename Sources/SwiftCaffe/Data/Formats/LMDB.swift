@@ -1,5 +1,10 @@
 import CLMDB
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A Caffe LMDB database: an LMDB environment *directory* holding `data.mdb` and
 /// `lock.mdb` (Caffe never uses MDB_NOSUBDIR), one unnamed key/value table, keys
@@ -32,6 +37,9 @@ public final class LMDBDatabase {
     public static let defaultMapSize = 1 << 30
 
     private var env: OpaquePointer?
+    /// data.mdb's size when reading: a record claiming to be larger comes from a damaged
+    /// page and is refused instead of copied (which would read past the mapped file).
+    private var fileSize: Int?
     private var pending: [(key: [UInt8], value: [UInt8])] = []
     private var cursors: [WeakCursor] = []
 
@@ -70,11 +78,8 @@ public final class LMDBDatabase {
             guard mapSize > 0 else {
                 throw SwiftCaffeError(.io, "cannot create LMDB database '\(path)': map size must be positive (got \(mapSize))")
             }
-            do {
-                try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
-            } catch {
-                throw SwiftCaffeError(.io, "cannot create LMDB database directory '\(path)': \(error.localizedDescription)")
-            }
+            try Self.makeDirectory(path)
+            try Self.reserveLockFile(in: path)
         }
 
         var handle: OpaquePointer?
@@ -92,6 +97,7 @@ public final class LMDBDatabase {
                 throw SwiftCaffeError(.io, "'\(path)' is not a valid LMDB database: \(Self.message(rc))")
             }
             try check(rc, "mdb_env_open")
+            if mode == .read { try checkComplete(handle, dataFile: dataFile) }
         } catch {
             mdb_env_close(handle)
             env = nil
@@ -213,6 +219,11 @@ public final class LMDBDatabase {
                 if rc == MDB_MAP_FULL {
                     full = true
                 } else {
+                    if rc == EIO && Self.isFull(path) {
+                        // LMDB reports a short write (what a full disk gives) as EIO.
+                        throw SwiftCaffeError(.io, "LMDB '\(path)': mdb_txn_commit failed: No space left on device",
+                                              hint: "free some space on that disk or write the database elsewhere")
+                    }
                     try check(rc, "mdb_txn_commit")
                     pending.removeAll(keepingCapacity: true)
                     return
@@ -280,6 +291,53 @@ public final class LMDBDatabase {
         return txn
     }
 
+    /// mkdir -p, with the system's reason when it fails ("Read-only file system").
+    private static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o777) == 0 || errno == EEXIST { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if errno == ENOENT && !parent.isEmpty && parent != path {
+            try makeDirectory(parent)
+            if mkdir(path, 0o777) == 0 || errno == EEXIST { return }
+        }
+        throw SwiftCaffeError(.io, "cannot create LMDB database directory '\(path)': \(String(cString: strerror(errno)))")
+    }
+
+    /// LMDB's lock file is a memory map: on a full disk its first touch dies of SIGBUS
+    /// instead of failing. Reserving its blocks first turns that into an error. 8 KiB is
+    /// the size LMDB gives it for its default 126 readers (it grows the file if not).
+    private static func reserveLockFile(in path: String) throws {
+        let lockFile = (path as NSString).appendingPathComponent("lock.mdb")
+        let fd = open(lockFile, O_RDWR | O_CREAT, 0o664)
+        guard fd >= 0 else {
+            throw SwiftCaffeError(.io, "cannot create '\(lockFile)': \(String(cString: strerror(errno)))")
+        }
+        let rc = posix_fallocate(fd, 0, 8192)
+        Glibc.close(fd)
+        guard rc == 0 || rc == EOPNOTSUPP || rc == EINVAL else {
+            unlink(lockFile)
+            throw SwiftCaffeError(.io, "cannot create LMDB database '\(path)': \(String(cString: strerror(rc)))")
+        }
+    }
+
+    /// A data.mdb shorter than its committed pages (a copy or download cut short) is
+    /// refused here: LMDB maps the file and would die of SIGBUS on the first page past
+    /// its end instead of reporting an error.
+    private func checkComplete(_ env: OpaquePointer?, dataFile: String) throws {
+        var info = MDB_envinfo()
+        var stat = MDB_stat()
+        try check(mdb_env_info(env, &info), "mdb_env_info")
+        try check(mdb_env_stat(env, &stat), "mdb_env_stat")
+        let needed = (Int(info.me_last_pgno) + 1) * Int(stat.ms_psize)
+        let size = ((try? FileManager.default.attributesOfItem(atPath: dataFile))?[.size] as? Int) ?? 0
+        fileSize = size
+        guard size >= needed else {
+            throw SwiftCaffeError(.io, "LMDB database '\(path)' is truncated: data.mdb has \(size) bytes but its "
+                                  + "records reach byte \(needed)",
+                                  hint: "the file was cut short (an unfinished copy or download?): copy it again "
+                                      + "or rebuild it with convert-imageset or convert-mnist")
+        }
+    }
+
     private func doubleMapSize() throws {
         let current = mapSize
         // Remapping would pull the pages out from under an open cursor's snapshot.
@@ -307,6 +365,19 @@ public final class LMDBDatabase {
                 }
             }
         }
+    }
+
+    /// Whether the file system holding `path` has (almost) no room left for us.
+    private static func isFull(_ path: String) -> Bool {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return false }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize) < 64 * 1024
+    }
+
+    /// Whether `val` can be a record of the file (not checked when writing).
+    fileprivate func fitsInFile(_ val: MDB_val) -> Bool {
+        guard let fileSize else { return true }
+        return val.mv_size <= fileSize && (val.mv_size == 0 || val.mv_data != nil)
     }
 
     fileprivate static func bytes(_ val: MDB_val) -> [UInt8] {
@@ -337,6 +408,8 @@ public final class LMDBCursor {
     private var txn: OpaquePointer?
     private var cursor: OpaquePointer?
     private var started = false
+    /// The key last returned, for errors about what follows it.
+    private var lastKey: String?
 
     fileprivate init(database: LMDBDatabase, txn: OpaquePointer?, cursor: OpaquePointer?) {
         self.database = database
@@ -360,8 +433,15 @@ public final class LMDBCursor {
             rc = mdb_cursor_get(cursor, &keyVal, &dataVal, MDB_FIRST)
         }
         if rc == MDB_NOTFOUND { return nil }
-        try database.check(rc, "mdb_cursor_get")
-        return (String(decoding: LMDBDatabase.bytes(keyVal), as: UTF8.self), LMDBDatabase.bytes(dataVal))
+        guard rc == MDB_SUCCESS, database.fitsInFile(keyVal), database.fitsInFile(dataVal) else {
+            let position = lastKey.map { "the record after '\($0)'" } ?? "the first record"
+            let reason = rc == MDB_SUCCESS ? "its size is larger than data.mdb" : LMDBDatabase.message(rc)
+            throw SwiftCaffeError(.io, "LMDB '\(database.path)': cannot read \(position): \(reason)",
+                                  hint: "the database is damaged; rebuild it with convert-imageset or convert-mnist")
+        }
+        let key = String(decoding: LMDBDatabase.bytes(keyVal), as: UTF8.self)
+        lastKey = key
+        return (key, LMDBDatabase.bytes(dataVal))
     }
 
     public var isOpen: Bool { cursor != nil }
@@ -369,6 +449,7 @@ public final class LMDBCursor {
     /// Goes back before the first record: the next `next()` returns it.
     public func rewind() {
         started = false
+        lastKey = nil
     }
 
     /// Ends the cursor's read transaction. Safe to call more than once.

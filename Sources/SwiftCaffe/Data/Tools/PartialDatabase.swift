@@ -16,6 +16,7 @@ enum PartialDatabase {
             ? String(databasePath.reversed().drop { $0 == "/" }.reversed()) : databasePath
         let partial = trimmed + ".partial-\(getpid())"
         if fm.fileExists(atPath: partial) { try? fm.removeItem(atPath: partial) }
+        removeAbandonedPartials(of: trimmed)
         do {
             let db = try LMDBDatabase(path: partial, mode: .create)
             do {
@@ -48,6 +49,21 @@ enum PartialDatabase {
             throw SwiftCaffeError(.usage, "the database path is empty")
         }
         if FileManager.default.fileExists(atPath: path) { throw existing(path) }
+    }
+
+    /// Removes "DB.partial-<pid>" folders left by conversions that were killed (kill -9,
+    /// power loss): their process is gone, and the database they were becoming never
+    /// appeared under its own name.
+    private static func removeAbandonedPartials(of databasePath: String) {
+        let url = URL(fileURLWithPath: databasePath)
+        let directory = url.deletingLastPathComponent().path
+        let stem = url.lastPathComponent + ".partial-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(stem) {
+            if let pid = Int32(name.dropFirst(stem.count)), AtomicFile.isAbandoned(byProcess: pid) {
+                try? FileManager.default.removeItem(atPath: directory + "/" + name)
+            }
+        }
     }
 
     private static func existing(_ path: String) -> SwiftCaffeError {
