@@ -25,7 +25,7 @@ final class AllocationTests: XCTestCase {
             let net = try NetBuilder.build(definition, options: options)
             try net.allocate()
             func passes(_ count: Int) throws -> Int {
-                AllocationCounter.start()
+                try AllocationCounter.start()
                 for _ in 0..<count {
                     try net.forward()
                     try net.backward()
