@@ -119,6 +119,13 @@ for seed_dir in sorted(glob.glob(os.path.join(results, "seed*"))):
         text = open(table).read()
         out.append("### %s (`%s`)\n" % (os.path.basename(seed_dir), os.path.relpath(table, results)))
         out.append(text[text.index("Command:"):].strip() + "\n")
+extra = sorted(glob.glob(os.path.join(results, "*", "seed*", "results.md")))
+if extra:
+    out.append("## Further runs (other solver settings, same nets)\n")
+    for table in extra:
+        text = open(table).read()
+        out.append("### %s\n" % os.path.relpath(os.path.dirname(table), results))
+        out.append(text[text.index("Command:"):].strip() + "\n")
 out.append("## Training speed (each run's last log line)\n")
 for net in nets:
     for s in seeds:
