@@ -27,7 +27,10 @@
 # ITERS (default 3000) iterations per run, SEEDS (default "1701 1702") random seeds,
 # NETS (default: all), TEST_ITERS (default 100, the whole test set) test batches,
 # RESULTS (default examples/ablations/results) where the results go,
-# SWIFTCAFFE_BIN=PATH an already built swiftcaffe.
+# SWIFTCAFFE_BIN=PATH an already built swiftcaffe,
+# BASE_LR (default 0.01) the solver's starting rate (the paper tuned it per net),
+# ENGINE (default: swiftcaffe's, openblas) and THREADS (default: one per core) for
+# train and test: on a machine other jobs share, THREADS=1 runs several times faster.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -38,8 +41,12 @@ results="${RESULTS:-$example/results}"
 iters="${ITERS:-3000}"
 test_iters="${TEST_ITERS:-100}"   # test batches of 100 images: 100 = the whole test set
 seeds="${SEEDS:-1701 1702}"
+base_lr="${BASE_LR:-0.01}"
 nets="${NETS:-alexnet tanh no_lrn pool_2x2 no_dropout one_path_half_width caffenet crop24}"
 say() { echo "run.sh: $*"; }
+run_args=()
+[ -z "${ENGINE:-}" ] || run_args+=(--engine "$ENGINE")
+[ -z "${THREADS:-}" ] || run_args+=(--threads "$THREADS")
 
 scripts/setup
 if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
@@ -72,7 +79,7 @@ net: "$example/nets/$net.prototxt"
 test_iter: $test_iters
 test_interval: $iters
 test_initialization: false
-base_lr: 0.01
+base_lr: $base_lr
 lr_policy: "step"
 gamma: 0.1
 stepsize: $(( iters * 2 / 3 ))
@@ -107,7 +114,7 @@ table="$results/results.md.new"
 {
   echo "# Ablations at Fashion-MNIST scale"
   echo
-  echo "Command: \`ITERS=$iters SEEDS=\"$seeds\" TEST_ITERS=$test_iters NETS=\"$nets\" examples/ablations/run.sh\`"
+  echo "Command: \`ITERS=$iters SEEDS=\"$seeds\" TEST_ITERS=$test_iters NETS=\"$nets\"${BASE_LR:+ BASE_LR=$BASE_LR}${ENGINE:+ ENGINE=$ENGINE}${THREADS:+ THREADS=$THREADS} examples/ablations/run.sh\`"
   echo
   echo "| net | seed | test accuracy | test loss | train accuracy (last display) | iterations to 25% train error | 10-crop accuracy | wall s |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -119,12 +126,12 @@ for net in $nets; do
     log="$results/${net}_seed$seed.log"
     say "training $net (seed $seed, $iters iterations)"
     start=$(date +%s)
-    "$bin" train --solver "$solver" --log "$log" > /dev/null
+    "$bin" train --solver "$solver" --log "$log" ${run_args[@]+"${run_args[@]}"} > /dev/null
     wall=$(( $(date +%s) - start ))
     tencrop="-"
     if [ "$net" = crop24 ]; then
       tencrop=$("$bin" test --model "$example/nets/$net.prototxt" --weights "$data/${net}_seed${seed}_iter_$iters.caffemodel" \
-                  --iterations $test_iters --oversample | tee "$results/${net}_seed${seed}_oversample.txt" \
+                  --iterations $test_iters --oversample ${run_args[@]+"${run_args[@]}"} | tee "$results/${net}_seed${seed}_oversample.txt" \
                 | sed -n 's/^accuracy = //p')
     fi
     echo "| $net | $seed | $(last_value "$log" accuracy) | $(last_value "$log" loss) | $(last_train_accuracy "$log") |" \
