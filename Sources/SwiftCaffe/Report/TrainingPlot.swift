@@ -76,9 +76,16 @@ public struct TrainingPlot: Sendable {
                 }))
             }
         }
-        // The first train output is normally the loss the display line already shows.
+        // A net's only loss output is the loss the display line already shows; any other
+        // train output (accuracy_train, or several losses) gets a panel of its own.
         var extra: [String] = []
-        for run in runs { for name in run.log.train.names.dropFirst() where !extra.contains(name) { extra.append(name) } }
+        for run in runs {
+            let names = run.log.train.names
+            let losses = names.filter { $0.contains("loss") }
+            for name in names where !(losses.count == 1 && name == losses[0]) && !extra.contains(name) {
+                extra.append(name)
+            }
+        }
         for name in extra {
             panels.append(panel("train \(name)", name, { log in log.train.column(name).map { log.train.points($0, x: x) } ?? [] }))
         }

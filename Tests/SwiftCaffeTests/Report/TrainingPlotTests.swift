@@ -35,6 +35,22 @@ final class TrainingPlotTests: XCTestCase {
         XCTAssertTrue(svg.contains("stroke=\"#ff7f0e\""), "the second run has the second colour")
     }
 
+    /// Regression (the ablation nets): a train output before the loss gets its panel, and
+    /// the one loss output is not drawn twice.
+    func testTrainOutputsBesidesTheLossGetPanels() throws {
+        let text = """
+            Iteration 0, loss = 2.3
+                Train net output #0: accuracy_train = 0.1
+                Train net output #1: loss = 2.3 (* 1 = 2.3 loss)
+            Iteration 10, loss = 1.5
+                Train net output #0: accuracy_train = 0.4
+                Train net output #1: loss = 1.5 (* 1 = 1.5 loss)
+            """
+        let log = try TrainingLog.parse(text, source: "ablation.log")
+        let plot = try TrainingPlot(runs: [.init(label: "ablation", log: log)])
+        XCTAssertEqual(plot.panels.map(\.title), ["train loss", "train accuracy_train"])
+    }
+
     func testSecondsAxisAndLogScale() throws {
         let plot = try TrainingPlot(runs: Self.twoRuns(), xAxis: .seconds, logarithmicLoss: true)
         let svg = plot.svg()
