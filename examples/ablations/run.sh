@@ -24,7 +24,7 @@
 #   examples/ablations/run.sh                      # every net, ITERS iterations, SEEDS seeds
 #   NETS="alexnet crop24" ITERS=20 SEEDS=1 TEST_ITERS=2 RESULTS=data/ablations/smoke \
 #     examples/ablations/run.sh                    # a smoke run
-# ITERS (default 3000) iterations per run, SEEDS (default "1701 1702") random seeds,
+# ITERS (default 500, what results/ holds; 3000 for a longer run) iterations per run, SEEDS (default "1701 1702") random seeds,
 # NETS (default: all), TEST_ITERS (default 100, the whole test set) test batches,
 # RESULTS (default examples/ablations/results) where the results go,
 # SWIFTCAFFE_BIN=PATH an already built swiftcaffe,
@@ -38,7 +38,7 @@ example=examples/ablations
 data=data/ablations
 raw=/usr/share/datasets/fashion-mnist
 results="${RESULTS:-$example/results}"
-iters="${ITERS:-3000}"
+iters="${ITERS:-500}"
 test_iters="${TEST_ITERS:-100}"   # test batches of 100 images: 100 = the whole test set
 seeds="${SEEDS:-1701 1702}"
 base_lr="${BASE_LR:-0.01}"

@@ -76,6 +76,39 @@ final class ClassifyCLITests: XCTestCase {
         XCTAssertNil(first?.first?["label"] as? String)
     }
 
+    /// The whole path a user takes: `swiftcaffe train` learns the three colours from PNGs
+    /// through an ImageData layer, and `classify` with the snapshot it wrote names them.
+    func testClassifiesWithWeightsTrainedByTheCLI() throws {
+        try ClassifierFixtures.writeSolidPNG(url("green.png").path, red: 20, green: 220, blue: 30)
+        try "blue.png 0\ngreen.png 1\nred.png 2\n".write(to: url("train.txt"), atomically: true, encoding: .utf8)
+        try """
+            name: "colours"
+            layer { name: "data" type: "ImageData" top: "data" top: "label"
+                    image_data_param { source: "train.txt" batch_size: 3 new_height: 4 new_width: 4 }
+                    transform_param { crop_size: 2 scale: 0.00390625 } }
+            layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
+                    inner_product_param { num_output: 3 weight_filler { type: "gaussian" std: 0.01 } } }
+            layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+            """.write(to: url("train.prototxt"), atomically: true, encoding: .utf8)
+        try """
+            net: "train.prototxt"
+            base_lr: 0.5 lr_policy: "fixed" momentum: 0.9 max_iter: 60 display: 20
+            snapshot_prefix: "trained" random_seed: 1701 solver_mode: CPU
+            """.write(to: url("solver.prototxt"), atomically: true, encoding: .utf8)
+        let train = try run(["train", "--solver", "solver.prototxt"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let weights = url("trained_iter_60.caffemodel").path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: weights), train.stderr)
+
+        let r = try run(["classify", "--model", "deploy.prototxt", "--weights", weights, "--scale", "0.00390625",
+                         "--labels", "labels.txt", "--top", "1", "--json", "red.png", "green.png", "blue.png"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let images = try XCTUnwrap(json["images"] as? [[String: Any]])
+        let top = images.map { (($0["predictions"] as? [[String: Any]])?.first?["label"] as? String) ?? "?" }
+        XCTAssertEqual(top, ["red", "green", "blue"], r.stdout)
+    }
+
     func testErrorsSayWhatToDo() throws {
         let cases: [([String], Int32, [String])] = [
             (base + ["--labels", "nope.txt", "red.png"], 1, ["labels file 'nope.txt' does not exist"]),
