@@ -45,6 +45,13 @@ public struct MeanFile: Sendable {
             throw SwiftCaffeError(.io, "mean file '\(path)' holds a blob of shape \(dims) — expected one image "
                                   + "1 x channels x height x width")
         }
+        let (plane, o1) = dims[1].multipliedReportingOverflow(by: dims[2])
+        let (total, o2) = plane.multipliedReportingOverflow(by: dims[0])
+        guard !o1, !o2, total <= Blob.maxCount else {
+            throw SwiftCaffeError(.io, "mean file '\(path)' claims a shape of \(dims[0])x\(dims[1])x\(dims[2]), "
+                                  + "more values than any image has", hint: "the file is damaged; compute it again "
+                                  + "with swiftcaffe compute-image-mean")
+        }
         let shape = ExampleShape(channels: dims[0], height: dims[1], width: dims[2])
         let count = shape.count
         let values: [Float]
