@@ -392,6 +392,18 @@ public nonisolated struct Caffe_NetParameter: Sendable {
   /// Clears the value of `debugInfo`. Subsequent reads from it will return its default value.
   public mutating func clearDebugInfo() {self._debugInfo = nil}
 
+  /// Intel Caffe's engine for every layer whose own `engine` is empty: "CAFFE",
+  /// "MKLDNN", "MKL2017" (SwiftCaffe: openblas, dnnl, dnnl), optionally with
+  /// subengines ("MKLDNN:CPU"). Field 9 as in Intel Caffe.
+  public var engine: String {
+    get {_engine ?? String()}
+    set {_engine = newValue}
+  }
+  /// Returns true if `engine` has been explicitly set.
+  public var hasEngine: Bool {self._engine != nil}
+  /// Clears the value of `engine`. Subsequent reads from it will return its default value.
+  public mutating func clearEngine() {self._engine = nil}
+
   /// The layers (number 100 so that text output lists them last).
   public var layer: [Caffe_LayerParameter] = []
 
@@ -406,6 +418,7 @@ public nonisolated struct Caffe_NetParameter: Sendable {
   fileprivate var _forceBackward: Bool? = nil
   fileprivate var _state: Caffe_NetState? = nil
   fileprivate var _debugInfo: Bool? = nil
+  fileprivate var _engine: String? = nil
 }
 
 /// Training settings.
@@ -791,6 +804,17 @@ public nonisolated struct Caffe_SolverParameter: @unchecked Sendable {
     get {_storage._weights}
     set {_uniqueStorage()._weights = newValue}
   }
+
+  /// Intel Caffe's engine for the train and test nets, in place of their own
+  /// net-wide `engine` (layers' own `engine` still wins). Field 47 as in Intel Caffe.
+  public var engine: String {
+    get {_storage._engine ?? String()}
+    set {_uniqueStorage()._engine = newValue}
+  }
+  /// Returns true if `engine` has been explicitly set.
+  public var hasEngine: Bool {_storage._engine != nil}
+  /// Clears the value of `engine`. Subsequent reads from it will return its default value.
+  public mutating func clearEngine() {_uniqueStorage()._engine = nil}
 
   /// Test passes without improvement before the rate is cut.
   public var plateauPatience: Int32 {
@@ -1677,6 +1701,19 @@ public nonisolated struct Caffe_LayerParameter: @unchecked Sendable {
   public var hasWindowDataParam: Bool {_storage._windowDataParam != nil}
   /// Clears the value of `windowDataParam`. Subsequent reads from it will return its default value.
   public mutating func clearWindowDataParam() {_uniqueStorage()._windowDataParam = nil}
+
+  /// Intel Caffe's engine of this layer ("CAFFE", "MKLDNN", "MKL2017", optionally
+  /// "MKLDNN:CPU"); empty: the net's. A typed `engine:` in the layer's own
+  /// parameters (convolution_param { engine: CAFFE }) wins, as in Intel Caffe.
+  /// Field 149 as in Intel Caffe.
+  public var engine: String {
+    get {_storage._engine ?? String()}
+    set {_uniqueStorage()._engine = newValue}
+  }
+  /// Returns true if `engine` has been explicitly set.
+  public var hasEngine: Bool {_storage._engine != nil}
+  /// Clears the value of `engine`. Subsequent reads from it will return its default value.
+  public mutating func clearEngine() {_uniqueStorage()._engine = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -5358,7 +5395,7 @@ nonisolated extension Caffe_FillerParameter.VarianceNorm: SwiftProtobuf._ProtoNa
 
 nonisolated extension Caffe_NetParameter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NetParameter"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}layers\0\u{1}input\0\u{3}input_dim\0\u{3}force_backward\0\u{1}state\0\u{3}debug_info\0\u{3}input_shape\0\u{2}\\\u{1}layer\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}layers\0\u{1}input\0\u{3}input_dim\0\u{3}force_backward\0\u{1}state\0\u{3}debug_info\0\u{3}input_shape\0\u{1}engine\0\u{2}[\u{1}layer\0")
 
   public var isInitialized: Bool {
     if !SwiftProtobuf.Internal.areAllInitialized(self.layer) {return false}
@@ -5379,6 +5416,7 @@ nonisolated extension Caffe_NetParameter: SwiftProtobuf.Message, SwiftProtobuf._
       case 6: try { try decoder.decodeSingularMessageField(value: &self._state) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self._debugInfo) }()
       case 8: try { try decoder.decodeRepeatedMessageField(value: &self.inputShape) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self._engine) }()
       case 100: try { try decoder.decodeRepeatedMessageField(value: &self.layer) }()
       default: break
       }
@@ -5414,6 +5452,9 @@ nonisolated extension Caffe_NetParameter: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.inputShape.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.inputShape, fieldNumber: 8)
     }
+    try { if let v = self._engine {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 9)
+    } }()
     if !self.layer.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.layer, fieldNumber: 100)
     }
@@ -5428,6 +5469,7 @@ nonisolated extension Caffe_NetParameter: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs._forceBackward != rhs._forceBackward {return false}
     if lhs._state != rhs._state {return false}
     if lhs._debugInfo != rhs._debugInfo {return false}
+    if lhs._engine != rhs._engine {return false}
     if lhs.layer != rhs.layer {return false}
     if lhs.layers != rhs.layers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -5437,7 +5479,7 @@ nonisolated extension Caffe_NetParameter: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Caffe_SolverParameter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SolverParameter"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}train_net\0\u{3}test_net\0\u{3}test_iter\0\u{3}test_interval\0\u{3}base_lr\0\u{1}display\0\u{3}max_iter\0\u{3}lr_policy\0\u{1}gamma\0\u{1}power\0\u{1}momentum\0\u{3}weight_decay\0\u{1}stepsize\0\u{1}snapshot\0\u{3}snapshot_prefix\0\u{3}snapshot_diff\0\u{3}solver_mode\0\u{3}device_id\0\u{3}test_compute_loss\0\u{3}random_seed\0\u{3}train_net_param\0\u{3}test_net_param\0\u{3}debug_info\0\u{1}net\0\u{3}net_param\0\u{3}train_state\0\u{3}test_state\0\u{3}snapshot_after_train\0\u{3}regularization_type\0\u{3}solver_type\0\u{1}delta\0\u{3}test_initialization\0\u{3}average_loss\0\u{1}stepvalue\0\u{3}clip_gradients\0\u{3}iter_size\0\u{3}snapshot_format\0\u{3}rms_decay\0\u{1}momentum2\0\u{1}type\0\u{3}layer_wise_reduce\0\u{1}weights\0\u{4}\u{7f}\u{e}plateau_patience\0\u{3}plateau_max_drops\0\u{3}plateau_monitor\0\u{3}plateau_threshold\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}train_net\0\u{3}test_net\0\u{3}test_iter\0\u{3}test_interval\0\u{3}base_lr\0\u{1}display\0\u{3}max_iter\0\u{3}lr_policy\0\u{1}gamma\0\u{1}power\0\u{1}momentum\0\u{3}weight_decay\0\u{1}stepsize\0\u{1}snapshot\0\u{3}snapshot_prefix\0\u{3}snapshot_diff\0\u{3}solver_mode\0\u{3}device_id\0\u{3}test_compute_loss\0\u{3}random_seed\0\u{3}train_net_param\0\u{3}test_net_param\0\u{3}debug_info\0\u{1}net\0\u{3}net_param\0\u{3}train_state\0\u{3}test_state\0\u{3}snapshot_after_train\0\u{3}regularization_type\0\u{3}solver_type\0\u{1}delta\0\u{3}test_initialization\0\u{3}average_loss\0\u{1}stepvalue\0\u{3}clip_gradients\0\u{3}iter_size\0\u{3}snapshot_format\0\u{3}rms_decay\0\u{1}momentum2\0\u{1}type\0\u{3}layer_wise_reduce\0\u{1}weights\0\u{2}\u{5}engine\0\u{4}z\u{e}plateau_patience\0\u{3}plateau_max_drops\0\u{3}plateau_monitor\0\u{3}plateau_threshold\0")
 
   fileprivate class _StorageClass {
     var _net: String? = nil
@@ -5482,6 +5524,7 @@ nonisolated extension Caffe_SolverParameter: SwiftProtobuf.Message, SwiftProtobu
     var _solverType: Caffe_SolverParameter.SolverType? = nil
     var _layerWiseReduce: Bool? = nil
     var _weights: [String] = []
+    var _engine: String? = nil
     var _plateauPatience: Int32? = nil
     var _plateauMaxDrops: Int32? = nil
     var _plateauMonitor: String? = nil
@@ -5538,6 +5581,7 @@ nonisolated extension Caffe_SolverParameter: SwiftProtobuf.Message, SwiftProtobu
       _solverType = source._solverType
       _layerWiseReduce = source._layerWiseReduce
       _weights = source._weights
+      _engine = source._engine
       _plateauPatience = source._plateauPatience
       _plateauMaxDrops = source._plateauMaxDrops
       _plateauMonitor = source._plateauMonitor
@@ -5611,6 +5655,7 @@ nonisolated extension Caffe_SolverParameter: SwiftProtobuf.Message, SwiftProtobu
         case 40: try { try decoder.decodeSingularStringField(value: &_storage._type) }()
         case 41: try { try decoder.decodeSingularBoolField(value: &_storage._layerWiseReduce) }()
         case 42: try { try decoder.decodeRepeatedStringField(value: &_storage._weights) }()
+        case 47: try { try decoder.decodeSingularStringField(value: &_storage._engine) }()
         case 1001: try { try decoder.decodeSingularInt32Field(value: &_storage._plateauPatience) }()
         case 1002: try { try decoder.decodeSingularInt32Field(value: &_storage._plateauMaxDrops) }()
         case 1003: try { try decoder.decodeSingularStringField(value: &_storage._plateauMonitor) }()
@@ -5753,6 +5798,9 @@ nonisolated extension Caffe_SolverParameter: SwiftProtobuf.Message, SwiftProtobu
       if !_storage._weights.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._weights, fieldNumber: 42)
       }
+      try { if let v = _storage._engine {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 47)
+      } }()
       try { if let v = _storage._plateauPatience {
         try visitor.visitSingularInt32Field(value: v, fieldNumber: 1001)
       } }()
@@ -5816,6 +5864,7 @@ nonisolated extension Caffe_SolverParameter: SwiftProtobuf.Message, SwiftProtobu
         if _storage._solverType != rhs_storage._solverType {return false}
         if _storage._layerWiseReduce != rhs_storage._layerWiseReduce {return false}
         if _storage._weights != rhs_storage._weights {return false}
+        if _storage._engine != rhs_storage._engine {return false}
         if _storage._plateauPatience != rhs_storage._plateauPatience {return false}
         if _storage._plateauMaxDrops != rhs_storage._plateauMaxDrops {return false}
         if _storage._plateauMonitor != rhs_storage._plateauMonitor {return false}
@@ -6107,7 +6156,7 @@ nonisolated extension Caffe_ParamSpec.DimCheckMode: SwiftProtobuf._ProtoNameProv
 
 nonisolated extension Caffe_LayerParameter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LayerParameter"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}type\0\u{1}bottom\0\u{1}top\0\u{3}loss_weight\0\u{1}param\0\u{1}blobs\0\u{1}include\0\u{1}exclude\0\u{1}phase\0\u{3}propagate_down\0\u{4}Y\u{1}transform_param\0\u{3}loss_param\0\u{3}accuracy_param\0\u{3}argmax_param\0\u{3}concat_param\0\u{3}contrastive_loss_param\0\u{3}convolution_param\0\u{3}data_param\0\u{3}dropout_param\0\u{3}dummy_data_param\0\u{3}eltwise_param\0\u{3}exp_param\0\u{3}hdf5_data_param\0\u{3}hdf5_output_param\0\u{3}hinge_loss_param\0\u{3}image_data_param\0\u{3}infogain_loss_param\0\u{3}inner_product_param\0\u{3}lrn_param\0\u{3}memory_data_param\0\u{3}mvn_param\0\u{3}pooling_param\0\u{3}power_param\0\u{3}relu_param\0\u{3}sigmoid_param\0\u{3}softmax_param\0\u{3}slice_param\0\u{3}tanh_param\0\u{3}threshold_param\0\u{3}window_data_param\0\u{3}python_param\0\u{3}prelu_param\0\u{3}spp_param\0\u{3}reshape_param\0\u{3}log_param\0\u{3}flatten_param\0\u{3}reduction_param\0\u{3}embed_param\0\u{3}tile_param\0\u{3}batch_norm_param\0\u{3}elu_param\0\u{3}bias_param\0\u{3}scale_param\0\u{3}input_param\0\u{3}crop_param\0\u{3}parameter_param\0\u{3}recurrent_param\0\u{3}swish_param\0\u{3}clip_param\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}type\0\u{1}bottom\0\u{1}top\0\u{3}loss_weight\0\u{1}param\0\u{1}blobs\0\u{1}include\0\u{1}exclude\0\u{1}phase\0\u{3}propagate_down\0\u{4}Y\u{1}transform_param\0\u{3}loss_param\0\u{3}accuracy_param\0\u{3}argmax_param\0\u{3}concat_param\0\u{3}contrastive_loss_param\0\u{3}convolution_param\0\u{3}data_param\0\u{3}dropout_param\0\u{3}dummy_data_param\0\u{3}eltwise_param\0\u{3}exp_param\0\u{3}hdf5_data_param\0\u{3}hdf5_output_param\0\u{3}hinge_loss_param\0\u{3}image_data_param\0\u{3}infogain_loss_param\0\u{3}inner_product_param\0\u{3}lrn_param\0\u{3}memory_data_param\0\u{3}mvn_param\0\u{3}pooling_param\0\u{3}power_param\0\u{3}relu_param\0\u{3}sigmoid_param\0\u{3}softmax_param\0\u{3}slice_param\0\u{3}tanh_param\0\u{3}threshold_param\0\u{3}window_data_param\0\u{3}python_param\0\u{3}prelu_param\0\u{3}spp_param\0\u{3}reshape_param\0\u{3}log_param\0\u{3}flatten_param\0\u{3}reduction_param\0\u{3}embed_param\0\u{3}tile_param\0\u{3}batch_norm_param\0\u{3}elu_param\0\u{3}bias_param\0\u{3}scale_param\0\u{3}input_param\0\u{3}crop_param\0\u{3}parameter_param\0\u{3}recurrent_param\0\u{3}swish_param\0\u{3}clip_param\0\u{1}engine\0")
 
   fileprivate class _StorageClass {
     var _name: String? = nil
@@ -6170,6 +6219,7 @@ nonisolated extension Caffe_LayerParameter: SwiftProtobuf.Message, SwiftProtobuf
     var _thresholdParam: Caffe_ThresholdParameter? = nil
     var _tileParam: Caffe_TileParameter? = nil
     var _windowDataParam: Caffe_WindowDataParameter? = nil
+    var _engine: String? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -6240,6 +6290,7 @@ nonisolated extension Caffe_LayerParameter: SwiftProtobuf.Message, SwiftProtobuf
       _thresholdParam = source._thresholdParam
       _tileParam = source._tileParam
       _windowDataParam = source._windowDataParam
+      _engine = source._engine
     }
   }
 
@@ -6325,6 +6376,7 @@ nonisolated extension Caffe_LayerParameter: SwiftProtobuf.Message, SwiftProtobuf
         case 146: try { try decoder.decodeSingularMessageField(value: &_storage._recurrentParam) }()
         case 147: try { try decoder.decodeSingularMessageField(value: &_storage._swishParam) }()
         case 148: try { try decoder.decodeSingularMessageField(value: &_storage._clipParam) }()
+        case 149: try { try decoder.decodeSingularStringField(value: &_storage._engine) }()
         default: break
         }
       }
@@ -6517,6 +6569,9 @@ nonisolated extension Caffe_LayerParameter: SwiftProtobuf.Message, SwiftProtobuf
       try { if let v = _storage._clipParam {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 148)
       } }()
+      try { if let v = _storage._engine {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 149)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -6586,6 +6641,7 @@ nonisolated extension Caffe_LayerParameter: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._thresholdParam != rhs_storage._thresholdParam {return false}
         if _storage._tileParam != rhs_storage._tileParam {return false}
         if _storage._windowDataParam != rhs_storage._windowDataParam {return false}
+        if _storage._engine != rhs_storage._engine {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -17,8 +17,9 @@ struct SwiftCaffeCommand: ParsableCommand {
     /// ArgumentParser's `main`, with a `SwiftCaffeError` from any command's `run()`
     /// turned into a readable message and a non-zero exit status — never a stack trace.
     static func main() {
-        // Before anything else: OpenBLAS may have picked slow kernels for this CPU.
-        BLASCoreType.restartWithBetterKernelsIfNeeded()
+        // Before anything else: OpenBLAS may have picked slow kernels for this CPU, and
+        // libgomp reads its waiting policy only when it loads (ThreadSettings).
+        ThreadSettings.restartWithStartupEnvironmentIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()

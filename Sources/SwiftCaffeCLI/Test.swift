@@ -47,7 +47,7 @@ struct Test: ParsableCommand {
     func run() throws {
         let definition = try NetDefinition.load(path: model)
         var options = state.buildOptions(inspectOnly: false, defaultPhase: .test)
-        options.engine = engine.selected()
+        options.engine = try engine.selected()
         let net = try NetBuilder.build(definition, options: options)
         let proto = try Net.readWeights(weights)
         try net.copyTrainedLayers(from: proto, source: "'\(weights)'")

@@ -46,11 +46,12 @@ struct Time: ParsableCommand {
         if let batch { definition = try definition.withBatchSize(batch) }
         // Caffe's `time` default phase; --data-shape shapes data layers without their database.
         var options = try data.applied(to: state.buildOptions(inspectOnly: false, defaultPhase: .train))
-        options.engine = engine.selected()
+        options.engine = try engine.selected()
         let (net, replaced) = try definition.buildForTiming(options: options)
         for name in replaced {
             print("Note: data layer '\(name)' replaced by DummyData of the same shape for timing")
         }
+        print("Threads: \(ThreadSettings.current); \(ThreadSettings.waitingDescription)")
         print("*** Benchmark begins ***")
         print("Testing for \(iterations) iterations.")
         let result = try NetTimer(net: net).run(iterations: iterations) { i, ms in

@@ -203,7 +203,7 @@ struct Train: ParsableCommand {
         }
         let random = RandomSource(seed: seed)
         let solver = try Solver.make(definition: definition,
-                                     options: .init(level: rules.level, stages: rules.stage, engine: engine.selected(),
+                                     options: .init(level: rules.level, stages: rules.stage, engine: try engine.selected(),
                                                     distributed: parallel),
                                      random: random, log: logger)
         if let snapshot {

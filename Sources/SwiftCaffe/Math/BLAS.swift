@@ -45,4 +45,7 @@ public enum BLAS {
 
     /// Threads OpenBLAS may use (it defaults to one per core).
     public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+
+    /// Threads OpenBLAS uses now (it caps a request at the count it was built for).
+    public static var threads: Int { Int(openblas_get_num_threads()) }
 }

@@ -10,7 +10,9 @@ import Foundation
 /// convolution about twice as slow. OpenBLAS takes the choice from the environment
 /// variable OPENBLAS_CORETYPE instead, but only when it loads; so the `swiftcaffe`
 /// executable checks the choice first thing and, if the CPU's own feature flags
-/// allow better kernels, starts itself again with OPENBLAS_CORETYPE set.
+/// allow better kernels, starts itself again with OPENBLAS_CORETYPE set
+/// (`ThreadSettings.restartWithStartupEnvironmentIfNeeded`, which sets what the
+/// thread pools read at load time in the same restart).
 public enum BLASCoreType {
     /// The kernels OpenBLAS chose ("Prescott", "Haswell", "SkylakeX", …).
     public static var current: String { String(cString: openblas_get_corename()) }
@@ -39,21 +41,5 @@ public enum BLASCoreType {
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
               let colon = line.firstIndex(of: ":") else { return [] }
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-    }
-
-    /// Restarts the running executable with OPENBLAS_CORETYPE set when that gives
-    /// faster kernels (see the type's comment). Returns (and changes nothing) when
-    /// the user set OPENBLAS_CORETYPE, when OpenBLAS's choice is already good, or
-    /// when the restart is impossible.
-    public static func restartWithBetterKernelsIfNeeded() {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
-              let better = better(than: current, cpuFlags: cpuFlags()) else { return }
-        setenv("OPENBLAS_CORETYPE", better, 1)
-        let arguments = CommandLine.arguments
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        execv("/proc/self/exe", &argv)
-        // Only reached when exec failed: carry on with OpenBLAS's own choice.
-        for pointer in argv { free(pointer) }
     }
 }

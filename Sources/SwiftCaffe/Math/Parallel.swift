@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,9 +17,15 @@ import Darwin
 /// elements of its own chunk (or item) and read nothing another chunk writes.
 public enum Parallel {
     public static let minimumPerThread = 1 << 15
-    /// Threads used, the caller included: the cores this process may run on (2 on the
-    /// reference machine; 1 for each rank of `mpirun --bind-to core`, as OpenBLAS does).
+    /// Threads used, the caller included: by default the cores this process may run on
+    /// (2 on the reference machine; 1 for each rank of `mpirun --bind-to core`, as
+    /// OpenBLAS does); `setThreads` (`--threads`) changes it.
     public static var threads: Int { WorkerPool.shared.threadCount }
+
+    /// Sets the threads of later parallel loops (the caller included; at least 1).
+    /// Workers are started when the count grows and parked, not ended, when it shrinks.
+    /// Waits for a loop running on another thread to finish.
+    public static func setThreads(_ count: Int) { WorkerPool.shared.setThreadCount(count) }
 
     /// The cores of this process's affinity mask (all online cores where it cannot be
     /// read). Linux: the `Cpus_allowed` hex mask of /proc/self/status (Glibc's
@@ -73,7 +80,10 @@ public enum Parallel {
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(threads: Parallel.usableCores())
 
-    let threadCount: Int
+    /// Threads of a job, the caller included. Atomic because every parallel loop reads
+    /// it without a lock; it changes only while `callerMutex` is held (no job runs).
+    private let activeThreads: Atomic<Int>
+    var threadCount: Int { activeThreads.load(ordering: .relaxed) }
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -89,23 +99,56 @@ final class WorkerPool: @unchecked Sendable {
     private var nextChunk = 0
     private var chunkCount = 0
     private var pending = 0
-    private var busy = false
+    /// Workers that take part in jobs (threadCount - 1); workers with a higher index
+    /// are parked. `startedWorkers` threads exist.
+    private var activeWorkers = 0
+    private var startedWorkers = 0
 
     init(threads: Int) {
-        threadCount = threads
+        activeThreads = Atomic(max(threads, 1))
         pthread_mutex_init(mutex, nil)
         pthread_mutex_init(callerMutex, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(finished, nil)
-        for _ in 1..<max(threads, 1) {
+        pthread_mutex_lock(mutex)
+        startWorkers(upTo: max(threads, 1) - 1)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Starts workers until `count` exist and makes the first `count` take part. `mutex` held.
+    private func startWorkers(upTo count: Int) {
+        while startedWorkers < count {
+            let index = startedWorkers
+            startedWorkers += 1
+            // The worker's index travels in a small heap box (once per thread, not per job).
+            let box = UnsafeMutablePointer<(WorkerPool, Int)>.allocate(capacity: 1)
+            box.initialize(to: (self, index))
             var thread = pthread_t()
-            let context = Unmanaged.passUnretained(self).toOpaque()
-            pthread_create(&thread, nil, { context in
-                Unmanaged<WorkerPool>.fromOpaque(context!).takeUnretainedValue().workerLoop()
+            pthread_create(&thread, nil, { raw in
+                let box = raw!.assumingMemoryBound(to: (WorkerPool, Int).self)
+                let (pool, index) = box.move()
+                box.deallocate()
+                pool.workerLoop(index: index)
                 return nil
-            }, context)
+            }, box)
             pthread_detach(thread)
         }
+        activeWorkers = count
+    }
+
+    /// Changes the threads of later jobs; waits for a running job to finish.
+    func setThreadCount(_ count: Int) {
+        let threads = max(count, 1)
+        pthread_mutex_lock(callerMutex)
+        pthread_mutex_lock(mutex)
+        if threads - 1 > startedWorkers {
+            startWorkers(upTo: threads - 1)
+        } else {
+            activeWorkers = threads - 1
+        }
+        activeThreads.store(threads, ordering: .relaxed)
+        pthread_mutex_unlock(mutex)
+        pthread_mutex_unlock(callerMutex)
     }
 
     /// Runs `body(0..<chunks)` across the pool and the caller; returns when all are done.
@@ -164,11 +207,12 @@ final class WorkerPool: @unchecked Sendable {
         work(chunk)
     }
 
-    private func workerLoop() {
+    private func workerLoop(index: Int) {
         var seen = 0
         while true {
             pthread_mutex_lock(mutex)
-            while generation == seen { pthread_cond_wait(wake, mutex) }
+            // A parked worker (index beyond the thread count) sleeps through jobs.
+            while generation == seen || index >= activeWorkers { pthread_cond_wait(wake, mutex) }
             seen = generation
             pthread_mutex_unlock(mutex)
             runChunks()

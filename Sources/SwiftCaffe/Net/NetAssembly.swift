@@ -7,6 +7,8 @@ extension NetBuilder {
         let definition: NetDefinition
         let options: NetBuildOptions
         let state: Caffe_NetState
+        /// The engine of layers whose own string `engine` is empty.
+        let engine: ComputeEngine
 
         var layers: [Layer] = []
         var locations: [SourceLocation?] = []
@@ -34,10 +36,11 @@ extension NetBuilder {
         /// Named parameters seen so far: name → (layer, blob index, learnable index, spec).
         var sharedOwners: [String: (layer: Int, blob: Int, learnable: Int, spec: Caffe_ParamSpec)] = [:]
 
-        init(definition: NetDefinition, options: NetBuildOptions, state: Caffe_NetState) {
+        init(definition: NetDefinition, options: NetBuildOptions, state: Caffe_NetState, engine: ComputeEngine) {
             self.definition = definition
             self.options = options
             self.state = state
+            self.engine = engine
             notes = definition.upgradeNotes
         }
 
@@ -55,7 +58,9 @@ extension NetBuilder {
 
         private mutating func appendChecked(_ param: Caffe_LayerParameter) throws {
             let layer = try options.registry.makeLayer(param)
-            layer.requestedEngine = options.engine
+            // Intel Caffe's string engine of the layer wins over the net's; the typed
+            // `xxx_param { engine: CAFFE }` over both (each layer checks it: engineKernels).
+            layer.requestedEngine = try ComputeEngine(engineField: param.engine, field: "engine") ?? engine
             let layerIndex = layers.count
 
             // Bottoms: existing blobs (the builder checked that each is produced).

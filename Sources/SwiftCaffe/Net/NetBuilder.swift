@@ -29,9 +29,11 @@ public struct NetBuildOptions {
     /// Data-parallel training: the share of every global batch this process's Data and
     /// ImageData layers read (other data layers give every rank the same examples).
     public var dataShard = DataShard.whole
-    /// The engine every layer is asked to run on (`--engine`); layers without oneDNN
-    /// kernels, and those whose `engine:` field says CAFFE, use the reference.
-    public var engine: ComputeEngine = .openblas
+    /// The engine every layer is asked to run on (`--engine`) in place of the file's
+    /// net-wide `engine: "MKLDNN"`; nil: the file's, else openblas. A layer's own
+    /// `engine` fields still win (ComputeEngine lists the precedence); layers without
+    /// oneDNN kernels use the reference.
+    public var engine: ComputeEngine?
 
     public init(phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String] = [], inspectOnly: Bool = false) {
         self.phase = phase
@@ -66,7 +68,16 @@ public enum NetBuilder {
         let withSplits = SplitInsertion.insertSplits(kept.map(\.param))
 
         // 3. Create, wire and set up each layer.
-        var assembly = Assembly(definition: definition, options: options, state: state)
+        // The net-wide engine: the caller's (command line, solver), else the file's string field.
+        let netEngine: ComputeEngine
+        do {
+            netEngine = try options.engine ?? ComputeEngine(engineField: definition.param.engine, field: "engine")
+                ?? .openblas
+        } catch var error as SwiftCaffeError {
+            error.location = definition.document?.location([("engine", 0)])
+            throw error
+        }
+        var assembly = Assembly(definition: definition, options: options, state: state, engine: netEngine)
         for (param, origin) in withSplits {
             try assembly.append(param, source: origin.map { kept[$0].source })
         }

@@ -14,9 +14,10 @@ extension Solver {
         public var stages: [String] = []
         /// Data-parallel training under mpirun (nil: one process, as always).
         public var distributed: DataParallel?
-        /// The engine of the train and test nets (`--engine`).
-        public var engine: ComputeEngine = .openblas
-        public init(level: Int32? = nil, stages: [String] = [], engine: ComputeEngine = .openblas,
+        /// The engine of the train and test nets (`--engine`); nil: the solver's string
+        /// `engine` field, else each net's own (ComputeEngine lists the precedence).
+        public var engine: ComputeEngine?
+        public init(level: Int32? = nil, stages: [String] = [], engine: ComputeEngine? = nil,
                     distributed: DataParallel? = nil) {
             self.level = level
             self.stages = stages
@@ -55,10 +56,12 @@ extension Solver {
             log.info("Creating training net specified in train_net_param.")
             trainDefinition = try NetDefinition(param: param.trainNetParam)
         }
+        // Intel Caffe: the command line's engine replaces the solver's, which replaces the nets'.
+        let engine = try options.engine ?? ComputeEngine(engineField: param.engine, field: "engine")
         var trainOptions = NetBuildOptions()
         trainOptions.random = random
         trainOptions.dataShard = options.distributed?.shard ?? .whole
-        trainOptions.engine = options.engine
+        trainOptions.engine = engine
         let fileState = trainDefinition.param.state
         trainOptions.phase = param.trainState.hasPhase ? param.trainState.phase : (fileState.hasPhase ? fileState.phase : .train)
         trainOptions.level = options.level ?? (param.trainState.hasLevel ? param.trainState.level : nil)
@@ -96,7 +99,7 @@ extension Solver {
             var testOptions = NetBuildOptions()
             testOptions.random = random
             testOptions.dataShard = options.distributed?.shard ?? .whole
-            testOptions.engine = options.engine
+            testOptions.engine = engine
             testOptions.fillParameters = false  // the train net's weights are shared in
             let state = param.testState.isEmpty ? Caffe_NetState() : param.testState[i]
             let fileState = definition.param.state

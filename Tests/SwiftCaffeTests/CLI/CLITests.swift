@@ -104,6 +104,33 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("unknown engine 'cuda'"), bad.stderr)
     }
 
+    /// --threads reaches oneDNN's OpenMP threads, OpenBLAS's and the worker pool (each
+    /// asked back from its library); libgomp's idle threads sleep at once unless the
+    /// user chose otherwise (set before libgomp loads: the executable restarts itself).
+    func testThreadsReachEveryPoolAndOpenMPWaitsPassively() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMP_WAIT_POLICY"] = nil
+        environment["GOMP_SPINCOUNT"] = nil
+        let arguments = ["time", "--model", "models/fashion_mnist/lenet_train_test.prototxt", "--data-shape", "2,1,28,28",
+                         "--iterations", "1", "--engine", "dnnl"]
+        let one = try SwiftCaffeExecutable.run(arguments + ["--threads", "1"], environment: environment)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertTrue(one.stdout.contains("Threads: oneDNN (OpenMP) 1, OpenBLAS 1, worker pool 1; OMP_WAIT_POLICY=passive\n"),
+                      one.stdout)
+        environment["OMP_WAIT_POLICY"] = "active"
+        let three = try SwiftCaffeExecutable.run(arguments + ["--threads", "3"], environment: environment)
+        XCTAssertEqual(three.status, 0, three.stderr)
+        XCTAssertTrue(three.stdout.contains("Threads: oneDNN (OpenMP) 3, OpenBLAS 3, worker pool 3; OMP_WAIT_POLICY=active\n"),
+                      three.stdout)
+        for bad in ["0", "-1", "100000"] {
+            let r = try run(["time", "--model", "models/bvlc_alexnet/deploy.prototxt", "--threads=\(bad)"])
+            XCTAssertEqual(r.status, 64, "--threads \(bad): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("--threads must be between 1 and 1024 (got \(bad))"), r.stderr)
+        }
+        let word = try run(["time", "--model", "models/bvlc_alexnet/deploy.prototxt", "--threads", "two"])
+        XCTAssertEqual(word.status, 64, word.stderr)
+    }
+
     /// Flag mistakes are caught before anything is read, as usage errors (status 64)
     /// that name the flag.
     func testUsageErrorsNameTheirFlags() throws {

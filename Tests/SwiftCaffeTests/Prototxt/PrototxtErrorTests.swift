@@ -56,7 +56,7 @@ final class PrototxtErrorTests: XCTestCase {
 
     func testUnknownFieldWithNothingCloseListsFieldsOrSaysWhereToLook() {
         expect("foo: 1", .schema, at: (1, 1), "unknown field 'foo' in NetParameter", field: "foo",
-               hint: "valid fields: name, input, input_shape, input_dim, force_backward, state, debug_info, layer, layers")
+               hint: "valid fields: name, input, input_shape, input_dim, force_backward, state, debug_info, engine, layer, layers")
         let layerFields = PrototxtSchema.caffe.message(named: "caffe.LayerParameter")?.fields.count ?? 0
         expect("layer { foo: 1 }", .schema, at: (1, 9), "unknown field 'foo' in LayerParameter", field: "layer.foo",
                hint: "LayerParameter has \(layerFields) fields; see 'message LayerParameter' in caffe.proto")
@@ -163,7 +163,7 @@ final class PrototxtErrorTests: XCTestCase {
 
     func testColumnsCountCharactersNotBytes() {
         expect("name: \"日本語\" foo: 1", .schema, at: (1, 13), "unknown field 'foo' in NetParameter", field: "foo",
-               hint: "valid fields: name, input, input_shape, input_dim, force_backward, state, debug_info, layer, layers")
+               hint: "valid fields: name, input, input_shape, input_dim, force_backward, state, debug_info, engine, layer, layers")
     }
 
     // MARK: - Syntax errors

@@ -106,10 +106,20 @@ final class DNNLContext: @unchecked Sendable {
     }
 
     /// Sets the OpenMP threads oneDNN runs on. libgomp is loaded with libdnnl; its
-    /// entry point is looked up at run time so that nothing else links against it.
+    /// entry points are looked up at run time so that nothing else links against it.
+    /// `omp_set_num_threads` sets the calling thread's value (OpenMP's nthreads-var is
+    /// per thread): call it on the thread that runs the net.
     static func setThreads(_ count: Int) {
         typealias SetThreads = @convention(c) (Int32) -> Void
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads") else { return }
         unsafeBitCast(symbol, to: SetThreads.self)(Int32(max(1, count)))
+    }
+
+    /// The threads of the next OpenMP parallel region started from this thread
+    /// (`omp_get_max_threads`), nil when libgomp is not loaded.
+    static var threads: Int? {
+        typealias GetThreads = @convention(c) () -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_get_max_threads") else { return nil }
+        return Int(unsafeBitCast(symbol, to: GetThreads.self)())
     }
 }
