@@ -23,7 +23,7 @@
 # one), THREADS (all cores), NETS ("caffenet alexnet"), ENGINES ("openblas dnnl"),
 # PYTHON (python3), SWIFTCAFFE (a swiftcaffe binary to use instead of building),
 # NOTE (a line printed above the table, e.g. "loaded machine"), APPEND (1: append to BENCHMARKS.md; 0: only print).
-# Usage: RUNS=3 BATCH=64 benchmarks/compare-peers.sh    (≈ 15 min on an idle 2-core machine)
+# Usage: RUNS=3 BATCH=64 benchmarks/compare-peers.sh    (defaults: ≈ 20–25 min on an idle 2-core machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
@@ -49,6 +49,9 @@ touch "$results"
 
 declare -A model=([caffenet]=bvlc_reference_caffenet [alexnet]=bvlc_alexnet)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+# VMs often show a generic name ("AMD EPYC"): family and model tell the generation.
+cpu="$cpu (family $(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '),\
+ model $(grep -m1 '^model\s' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))"
 isa=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|fma|avx512f|avx512_bf16|avx512_vnni)$' | sort | tr '\n' ' ' | sed 's/ $//')
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -161,7 +164,7 @@ table=$out/table.md
   [ -n "${NOTE:-}" ] && { echo "**${NOTE}**"; echo; }
   echo "- **Machine**: $cpu, $(nproc) cores, flags \`$isa\`; load average $load_start at the start, $load_end at the end."
   echo "- **Software**: $("$bin" --version 2>/dev/null | head -1); PyTorch ${torch_version:-not installed}; ONNX Runtime ${ort_version:-not installed}; OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}."
-  echo "- **Command**: \`RUNS=$runs BATCH=$batch ITERS=$iters WARMUP=$warmup THREADS=$threads benchmarks/compare-peers.sh\`"
+  echo "- **Command**: \`${OMP_WAIT_POLICY:+OMP_WAIT_POLICY=$OMP_WAIT_POLICY }RUNS=$runs BATCH=$batch ITERS=$iters WARMUP=$warmup THREADS=$threads benchmarks/compare-peers.sh\`"
   echo "  ($runs run(s), each: per net SwiftCaffe $engines, PyTorch, ONNX Runtime, in that order; $warmup warm-up + $iters timed iterations per measurement)."
   echo "- **Cells**: milliseconds per batch, median of the runs' medians (fastest–slowest timed iteration; SwiftCaffe inference: per-run averages, as \`swiftcaffe time\` prints only the average forward)."
   echo "  Speed-up = peer ms ÷ SwiftCaffe ms (> 1: SwiftCaffe faster). Train step includes the SGD update for every column; fwd+bwd (\`swiftcaffe time\`, no update) is SwiftCaffe's only."
