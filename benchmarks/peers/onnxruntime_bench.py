@@ -8,7 +8,6 @@ graph optimisations on.
 A benchmark peer only, never a dependency of SwiftCaffe's build or tests.
 """
 
-import argparse
 import os
 import sys
 
@@ -77,12 +76,7 @@ def graph(net, batch):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--net", required=True, choices=["caffenet", "alexnet"])
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--iterations", type=int, default=5)
+    parser = timing.arguments("ONNX Runtime CPU: inference of CaffeNet or AlexNet")
     args = parser.parse_args()
 
     torch.manual_seed(1)

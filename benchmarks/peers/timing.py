@@ -3,8 +3,21 @@ that benchmarks/compare-peers.sh parses:
     result PEER NET WHAT BATCH median_ms min_ms max_ms n
 """
 
+import argparse
+import os
 import statistics
 import time
+
+
+def arguments(description):
+    """The options every peer timer takes: --net, --batch, --threads, --warmup, --iterations."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--net", required=True, choices=["caffenet", "alexnet"])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--iterations", type=int, default=5)
+    return parser
 
 
 def measure(step, warmup, iterations):

@@ -7,7 +7,6 @@ Prints the checks of nets.check and one `result` line per measurement (timing.py
 A benchmark peer only, never a dependency of SwiftCaffe's build or tests.
 """
 
-import argparse
 import os
 import sys
 
@@ -19,12 +18,7 @@ import timing  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--net", required=True, choices=["caffenet", "alexnet"])
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--iterations", type=int, default=5)
+    parser = timing.arguments("PyTorch CPU: train step and inference of CaffeNet or AlexNet")
     parser.add_argument("--what", default="train,inference")
     args = parser.parse_args()
 
