@@ -14,6 +14,10 @@ struct Time: ParsableCommand {
             database is not available are replaced by DummyData of the same shape (from \
             --data-shape N,C,H,W when their parameters do not imply it).
 
+            With --solver, each iteration also runs that solver's parameter update (clipping, \
+            regularization, the update rule at base_lr) and zeroes the parameter diffs, as a \
+            training step does, and prints their average times on their own.
+
             Example: swiftcaffe time --model models/bvlc_reference_caffenet/deploy.prototxt --batch 64
             """
     )
@@ -32,6 +36,13 @@ struct Time: ParsableCommand {
     @OptionGroup var data: DataShapeOptions
 
     @OptionGroup var engine: EngineOptions
+
+    @Option(help: "A solver definition whose parameter update is timed after each backward pass.")
+    var solver: String?
+
+    // The pre-#11 update in whole-blob passes: the baseline of benchmarks/BENCHMARKS.md's update figures.
+    @Flag(help: .hidden)
+    var separateUpdatePasses = false
 
     func validate() throws {
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
@@ -52,9 +63,25 @@ struct Time: ParsableCommand {
             print("Note: data layer '\(name)' replaced by DummyData of the same shape for timing")
         }
         print("Threads: \(ThreadSettings.current); \(ThreadSettings.waitingDescription)")
+        var update: NetTimer.Update?, rule: UpdateRule?
+        if let solver {
+            let param = try Solver.loadParameter(path: solver).param
+            let solverRule = try UpdateRule(param, params: net.learnableParams,
+                                            lrMultipliers: net.paramLearningRateMultipliers,
+                                            decayMultipliers: net.paramDecayMultipliers)
+            let rate = param.baseLr, separate = separateUpdatePasses
+            update = NetTimer.Update(apply: {
+                if separate {
+                    solverRule.applyInSeparatePasses(rate: rate, iter: 0)
+                } else {
+                    solverRule.apply(rate: rate, iter: 0)
+                }
+            }, zeroDiffs: solverRule.zeroDiffs)
+            rule = solverRule
+        }
         print("*** Benchmark begins ***")
         print("Testing for \(iterations) iterations.")
-        let result = try NetTimer(net: net).run(iterations: iterations) { i, ms in
+        let result = try NetTimer(net: net, update: update).run(iterations: iterations) { i, ms in
             print("Iteration: \(i) forward-backward time: \(Self.format(ms)) ms.")
         }
         print("Average time per layer: ")
@@ -75,6 +102,15 @@ struct Time: ParsableCommand {
         print("Average Forward pass: \(Self.format(result.averageForward)) ms.")
         print("Average Backward pass: \(Self.format(result.averageBackward)) ms.")
         print("Average Forward-Backward: \(Self.format(result.averageForwardBackward)) ms.")
+        if let rule {
+            let parameters = rule.params.reduce(0) { $0 + $1.count }
+            let passes = separateUpdatePasses ? "in separate passes" : "fused"
+            print("Average Update (\(rule.type.rawValue), \(parameters) parameters, \(passes)): "
+                  + "\(Self.format(result.updateMilliseconds)) ms.")
+            print("Average zeroing of the parameter diffs: \(Self.format(result.zeroDiffMilliseconds)) ms.")
+            print("Average Forward-Backward-Update: "
+                  + "\(Self.format(result.averageForwardBackward + result.updateMilliseconds + result.zeroDiffMilliseconds)) ms.")
+        }
         print("Total Time: \(Self.format(result.totalMilliseconds)) ms.")
         print("Images per second: \(String(format: "%.1f", result.imagesPerSecond)) (batch \(result.batchSize))")
         print("*** Benchmark ends ***")

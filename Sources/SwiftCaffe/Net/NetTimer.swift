@@ -9,7 +9,25 @@ import Darwin
 ///
 /// Nets without a loss (deploy nets) are timed from their outputs back to their
 /// inputs: the outputs' gradients are set to 1 and every layer runs backward.
+///
+/// With `update` set, each iteration also runs a solver's parameter update after the
+/// backward pass and then zeroes the parameter diffs, as a training step does; the two
+/// are timed on their own and are not part of the forward-backward figures.
 public struct NetTimer {
+    /// A solver's update to time after each backward pass, given as closures (the
+    /// solver sits above the net; `swiftcaffe time --solver` makes them from an UpdateRule).
+    public struct Update {
+        /// The parameter update (clipping, regularization, the method, w −= update).
+        public var apply: () -> Void
+        /// What a training step does before its next forward: zero the parameter diffs.
+        public var zeroDiffs: () -> Void
+
+        public init(apply: @escaping () -> Void, zeroDiffs: @escaping () -> Void) {
+            self.apply = apply
+            self.zeroDiffs = zeroDiffs
+        }
+    }
+
     public struct Result {
         public var layerNames: [String]
         public var layerTypes: [String]
@@ -24,6 +42,10 @@ public struct NetTimer {
         public var iterations: Int
         public var batchSize: Int
         public var totalMilliseconds: Double
+        /// Average milliseconds per iteration of the solver update and of zeroing the
+        /// parameter diffs (0 without `update`).
+        public var updateMilliseconds: Double = 0
+        public var zeroDiffMilliseconds: Double = 0
 
         public var averageForward: Double { forwardMilliseconds.reduce(0, +) }
         public var averageBackward: Double { backwardMilliseconds.reduce(0, +) }
@@ -34,8 +56,12 @@ public struct NetTimer {
     }
 
     public let net: Net
+    public var update: Update?
 
-    public init(net: Net) { self.net = net }
+    public init(net: Net, update: Update? = nil) {
+        self.net = net
+        self.update = update
+    }
 
     /// Runs one untimed warm-up iteration (allocation, caches), then `iterations` timed ones.
     /// `progress` is called after each timed iteration with its index and milliseconds.
@@ -46,6 +72,8 @@ public struct NetTimer {
         let hasLoss = net.layers.contains { $0.lossWeights.contains { $0 != 0 } }
         try net.allocate()
         try iteration(hasLoss: hasLoss, forward: nil, backward: nil)
+        var updateTotal = 0.0, zeroTotal = 0.0
+        if update != nil { _ = updateAndZero() }
         for layer in net.layers { layer.resetConversionTime() }
         var total = 0.0
         for i in 0..<iterations {
@@ -53,14 +81,32 @@ public struct NetTimer {
             try iteration(hasLoss: hasLoss, forward: &forward, backward: &backward)
             let elapsed = Self.now() - start
             total += elapsed
+            if update != nil {
+                let (u, z) = updateAndZero()
+                updateTotal += u
+                zeroTotal += z
+            }
             progress(i + 1, elapsed)
         }
         let n = Double(max(iterations, 1))
-        return Result(layerNames: net.layers.map(\.name), layerTypes: net.layers.map(\.type),
+        var result = Result(layerNames: net.layers.map(\.name), layerTypes: net.layers.map(\.type),
                       forwardMilliseconds: forward.map { $0 / n }, backwardMilliseconds: backward.map { $0 / n },
                       engines: net.layers.map(\.engineDescription),
                       conversionMilliseconds: net.layers.map { Double($0.conversionNanoseconds) / 1e6 / n },
                       iterations: iterations, batchSize: net.batchSize ?? 1, totalMilliseconds: total)
+        result.updateMilliseconds = updateTotal / n
+        result.zeroDiffMilliseconds = zeroTotal / n
+        return result
+    }
+
+    /// Runs `update` and then zeroes the parameter diffs; their milliseconds.
+    private func updateAndZero() -> (update: Double, zero: Double) {
+        guard let update else { return (0, 0) }
+        let start = Self.now()
+        update.apply()
+        let updated = Self.now()
+        update.zeroDiffs()
+        return (updated - start, Self.now() - updated)
     }
 
     private func iteration(hasLoss: Bool, forward: UnsafeMutablePointer<[Double]>?,

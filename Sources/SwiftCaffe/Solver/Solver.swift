@@ -147,14 +147,13 @@ public final class Solver {
         let startIter = iter, stopIter = iter + iters
         let averageLoss = Int(param.averageLoss), iterSize = Int(param.iterSize)
         let display = Int(param.display), testInterval = Int(param.testInterval)
-        let params = net.learnableParams
         losses.removeAll(keepingCapacity: true)
         smoothedLoss = 0
         startTime = Date()
         startIterOfRun = iter
         while iter < stopIter {
             // Index loops throughout: `for p in array` allocates in debug builds.
-            for i in params.indices { params[i].fillDiff(0) }
+            rule.zeroDiffs()
             if testInterval > 0 && iter % testInterval == 0 && (iter > 0 || testInitialization) {
                 try testAll()
                 if requestedEarlyExit { break }

@@ -89,6 +89,27 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
     }
 
+    /// --solver: the solver's update is timed after each backward pass, on its own line,
+    /// with the parameters it updates (LeNet: 520 + 25,050 + 400,500 + 5,010).
+    func testTimeWithSolverTimesTheUpdate() throws {
+        for (flags, passes) in [([String](), "fused"), (["--separate-update-passes"], "in separate passes")] {
+            let r = try run(["time", "--model", "models/fashion_mnist/lenet_train_test.prototxt", "--data-shape", "2,1,28,28",
+                             "--iterations", "1", "--solver", "models/fashion_mnist/lenet_solver.prototxt"] + flags)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            for line in ["Average Update (SGD, 431080 parameters, \(passes)): ", "Average zeroing of the parameter diffs: ",
+                         "Average Forward-Backward-Update: ", "Average Forward-Backward: "] {
+                XCTAssertTrue(r.stdout.contains(line), "no '\(line)' in\n\(r.stdout)")
+            }
+        }
+        let plain = try run(["time", "--model", "models/fashion_mnist/lenet_train_test.prototxt", "--data-shape", "2,1,28,28",
+                             "--iterations", "1"])
+        XCTAssertFalse(plain.stdout.contains("Average Update"), plain.stdout)
+        let missing = try run(["time", "--model", "models/fashion_mnist/lenet_train_test.prototxt", "--data-shape", "2,1,28,28",
+                               "--solver", "no_such_solver.prototxt"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("no_such_solver.prototxt"), missing.stderr)
+    }
+
     /// --engine dnnl: each layer's engine and the layout conversion time are shown.
     func testTimeShowsEachLayersEngine() throws {
         let r = try run(["time", "--model", "models/bvlc_reference_caffenet/deploy.prototxt", "--batch", "1",
