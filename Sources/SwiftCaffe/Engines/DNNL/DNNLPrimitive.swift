@@ -114,6 +114,13 @@ final class DNNLPrimitive {
         argumentCount += 1
     }
 
+    /// Points a bound argument at another memory of the same layout (an input read
+    /// straight from the memory another layer wrote). Allocates nothing.
+    @inline(__always)
+    func rebind(_ argument: Int32, _ memory: DNNLMemory) {
+        for k in 0..<argumentCount where arguments[k].arg == argument { arguments[k].memory = memory.memory }
+    }
+
     func execute() throws {
         try DNNLContext.check(dnnl_primitive_execute(primitive, context.stream, Int32(argumentCount), arguments),
                               "executing")
@@ -121,9 +128,9 @@ final class DNNLPrimitive {
     }
 }
 
-/// An argument as a primitive wants it, fed from or written to a plain buffer (a
-/// Blob's NCHW data): the two share one memory when the layouts agree, otherwise a
-/// reorder converts at the boundary and its time is counted.
+/// An argument as a primitive wants it, fed from or written to a Blob's plain NCHW
+/// storage: the two share one memory when the layouts agree, otherwise a reorder
+/// converts at the boundary and its time is counted on `clock`.
 final class DNNLOperand {
     /// The caller's plain buffer, bound per call.
     let plain: DNNLMemory
@@ -132,6 +139,11 @@ final class DNNLOperand {
     private let toInner: DNNLPrimitive?
     private let toPlain: DNNLPrimitive?
     private let clock: DNNLClock
+    /// The primitives (and argument ids) that read this input, to point them at a
+    /// matching engine copy; at most a few, fixed at set-up.
+    private var uses: [(primitive: DNNLPrimitive, argument: Int32)] = []
+    /// The memory the uses read now: `inner`, or another operand's.
+    private var current: DNNLMemory
 
     enum Direction { case input, output, accumulatingOutput }
 
@@ -144,6 +156,7 @@ final class DNNLOperand {
         plain = try DNNLMemory(plainLayout, context: context, handle: UnsafeMutableRawPointer(bitPattern: Blob.alignment))
         let same = plain.sameLayout(as: innerLayout)
         inner = same && direction != .accumulatingOutput ? plain : try DNNLMemory(innerLayout, context: context)
+        current = inner
         func reorder(_ from: DNNLMemory, _ to: DNNLMemory, accumulate: Bool) throws -> DNNLPrimitive {
             var attributes: dnnl_primitive_attr_t?
             if accumulate {
@@ -177,15 +190,51 @@ final class DNNLOperand {
         }
     }
 
-    /// Before the primitive: binds `pointer` and converts it to the inner layout.
+    /// Set-up: `primitive` reads (or writes) this operand as `argument`.
+    func use(in primitive: DNNLPrimitive, as argument: Int32) {
+        primitive.bind(argument, inner)
+        uses.append((primitive, argument))
+    }
+
+    /// Before the primitives, for an input: the blob's values (`diff`: its gradient).
+    @inline(__always)
+    func load(_ blob: Blob, diff: Bool) throws {
+        point(at: inner)
+        try plain.bind(diff ? blob.diff : blob.data)
+        if let toInner { try clock.measure { try toInner.execute() } }
+    }
+
+    /// Before the primitive, for a plain buffer (weights, bias): binds and converts it.
     @inline(__always)
     func load(_ pointer: UnsafeMutablePointer<Float>) throws {
+        point(at: inner)
         try plain.bind(pointer)
         if let toInner { try clock.measure { try toInner.execute() } }
     }
 
-    /// Before the primitive, for an output: binds `pointer` (written directly when the
-    /// layouts agree).
+    @inline(__always)
+    private func point(at memory: DNNLMemory) {
+        guard memory !== current else { return }
+        for k in 0..<uses.count { uses[k].primitive.rebind(uses[k].argument, memory) }
+        current = memory
+    }
+
+    /// Before the primitive, for an output into `blob` (`diff`: its gradient): binds
+    /// the plain storage when the primitive writes it directly.
+    @inline(__always)
+    func prepare(_ blob: Blob, diff: Bool) throws {
+        guard inner === plain else { return }
+        try plain.bind(diff ? blob.diff : blob.data)
+    }
+
+    /// After the primitive, for an output: converts the result into the blob.
+    @inline(__always)
+    func publish(_ blob: Blob, diff: Bool, exclusive: Bool = true) throws {
+        guard inner !== plain else { return }
+        try convertNow(into: diff ? blob.diff : blob.data)
+    }
+
+    /// Before the primitive, for a plain output buffer (parameter gradients).
     @inline(__always)
     func prepare(_ pointer: UnsafeMutablePointer<Float>) throws { try plain.bind(pointer) }
 
@@ -193,6 +242,11 @@ final class DNNLOperand {
     @inline(__always)
     func store() throws {
         if let toPlain { try clock.measure { try toPlain.execute() } }
+    }
+
+    private func convertNow(into pointer: UnsafeMutablePointer<Float>) throws {
+        try plain.bind(pointer)
+        try store()
     }
 
     var converts: Bool { toInner != nil || toPlain != nil }
