@@ -128,10 +128,16 @@ final class DNNLPrimitive {
     }
 }
 
-/// An argument as a primitive wants it, fed from or written to a Blob's plain NCHW
-/// storage: the two share one memory when the layouts agree, otherwise a reorder
-/// converts at the boundary and its time is counted on `clock`.
-final class DNNLOperand {
+/// An argument as a primitive wants it, fed from or written to a Blob.
+///
+/// Inputs: when the blob's current values are another layer's engine copy in exactly
+/// the layout this argument wants (`dnnl_memory_desc_equal`), the primitive reads that
+/// memory directly; otherwise the blob's plain NCHW storage is read (converted from any
+/// other copy by the blob) and reordered into `inner` if the layouts differ.
+/// Outputs: the primitive writes `inner`; when that is not plain NCHW, the operand
+/// becomes the blob's engine copy (`Blob.setEngineData`) and converts to plain only
+/// when a plain reader asks (`convert(into:)`). Conversion time is counted on `clock`.
+final class DNNLOperand: EngineCopy {
     /// The caller's plain buffer, bound per call.
     let plain: DNNLMemory
     /// What the primitive reads or writes (== `plain` when the layouts agree).
@@ -196,9 +202,15 @@ final class DNNLOperand {
         uses.append((primitive, argument))
     }
 
-    /// Before the primitives, for an input: the blob's values (`diff`: its gradient).
+    /// Before the primitives, for an input: the blob's values (`diff`: its gradient),
+    /// from a matching engine copy without conversion, else from its plain storage.
     @inline(__always)
     func load(_ blob: Blob, diff: Bool) throws {
+        let copy = diff ? blob.engineDiff : blob.engineData
+        if let other = copy as? DNNLOperand, other.inner !== other.plain, inner.sameLayout(as: other.inner.descriptor) {
+            point(at: other.inner)
+            return
+        }
         point(at: inner)
         try plain.bind(diff ? blob.diff : blob.data)
         if let toInner { try clock.measure { try toInner.execute() } }
@@ -224,14 +236,21 @@ final class DNNLOperand {
     @inline(__always)
     func prepare(_ blob: Blob, diff: Bool) throws {
         guard inner === plain else { return }
-        try plain.bind(diff ? blob.diff : blob.data)
+        try plain.bind(diff ? blob.diffForOverwrite : blob.dataForOverwrite)
     }
 
-    /// After the primitive, for an output: converts the result into the blob.
+    /// After the primitive, for an output: the blob's values (gradient) are now this
+    /// operand's memory, converted only when a plain reader asks. `exclusive` false
+    /// (the next call overwrites this memory: a layer with several bottom/top pairs)
+    /// converts now.
     @inline(__always)
     func publish(_ blob: Blob, diff: Bool, exclusive: Bool = true) throws {
         guard inner !== plain else { return }
-        try convertNow(into: diff ? blob.diff : blob.data)
+        if exclusive {
+            if diff { blob.setEngineDiff(self) } else { blob.setEngineData(self) }
+        } else {
+            try convertNow(into: diff ? blob.diffForOverwrite : blob.dataForOverwrite)
+        }
     }
 
     /// Before the primitive, for a plain output buffer (parameter gradients).
@@ -247,6 +266,15 @@ final class DNNLOperand {
     private func convertNow(into pointer: UnsafeMutablePointer<Float>) throws {
         try plain.bind(pointer)
         try store()
+    }
+
+    /// EngineCopy: a plain reader asks for the values.
+    func convert(into pointer: UnsafeMutablePointer<Float>) {
+        do { try convertNow(into: pointer) } catch {
+            // The same reorder ran when the layer was shaped; failing now is oneDNN running
+            // out of memory or a programming error, and `Blob.data` cannot throw.
+            fatalError("oneDNN: converting a blob to plain NCHW failed: \(error)")
+        }
     }
 
     var converts: Bool { toInner != nil || toPlain != nil }
