@@ -12,8 +12,12 @@ import Darwin
 /// building a net for `swiftcaffe summary` costs no activation memory. Reshaping
 /// to a smaller or equal count keeps the allocation; growing reallocates.
 ///
-/// Layout is plain row-major NCHW. A later engine may keep its own blocked layout;
-/// it will convert at its boundary rather than change this contract.
+/// Layout is plain row-major NCHW for every reader of `data`/`diff`. An engine may
+/// leave its result in its own (blocked) layout instead: it hands the blob an
+/// `EngineCopy` (`setEngineData`/`setEngineDiff`), the plain storage is then stale,
+/// and the first plain access converts the copy back once (Intel Caffe's
+/// private-memory blobs). The next layer of the same engine takes the copy directly
+/// (`engineData`/`engineDiff`) when its layout is the one it wants.
 public final class Blob {
     /// Alignment of every allocation: one AVX-512 register / one cache line.
     public static let alignment = 64
@@ -29,6 +33,10 @@ public final class Blob {
     private var capacity = 0
     private var dataStorage: UnsafeMutablePointer<Float>?
     private var diffStorage: UnsafeMutablePointer<Float>?
+    /// The current values / gradient when an engine holds them in its own layout
+    /// (then the plain storage is stale); nil when the plain storage is current.
+    private var dataCopy: (any EngineCopy)?
+    private var diffCopy: (any EngineCopy)?
 
     public init(shape: [Int] = []) throws {
         self.shape = []
@@ -63,7 +71,11 @@ public final class Blob {
             }
             newCount = product
         }
-        if newShape != shape { shapeVersion &+= 1 }
+        if newShape != shape {
+            // The engine copies describe the old shape: keep their values as plain ones.
+            materialize()
+            shapeVersion &+= 1
+        }
         shape = newShape
         count = newCount
         if newCount > capacity {
@@ -99,16 +111,59 @@ public final class Blob {
         _ = try storage(&diffStorage)
     }
 
-    /// The values, `count` Floats. Allocated (zero-filled) on first access.
+    /// The values, `count` Floats, plain NCHW. Allocated (zero-filled) on first access;
+    /// an engine's copy, if current, is converted into it first (and dropped: the caller
+    /// may write).
     public var data: UnsafeMutablePointer<Float> {
-        if let pointer = dataStorage { return pointer }
-        return mustAllocate(&dataStorage)
+        let pointer = plainPointer(&dataStorage)
+        if let copy = dataCopy {
+            dataCopy = nil
+            copy.convert(into: pointer)
+        }
+        return pointer
     }
 
-    /// The gradient of the loss w.r.t. the values, `count` Floats. Allocated on first access.
+    /// The gradient of the loss w.r.t. the values, `count` Floats, plain NCHW.
+    /// Allocated on first access; converted from an engine's copy as `data` is.
     public var diff: UnsafeMutablePointer<Float> {
-        if let pointer = diffStorage { return pointer }
-        return mustAllocate(&diffStorage)
+        let pointer = plainPointer(&diffStorage)
+        if let copy = diffCopy {
+            diffCopy = nil
+            copy.convert(into: pointer)
+        }
+        return pointer
+    }
+
+    // MARK: Engine copies
+
+    /// The engine copy holding the current values (plain storage stale), if any.
+    public var engineData: (any EngineCopy)? { dataCopy }
+    /// The engine copy holding the current gradient (plain storage stale), if any.
+    public var engineDiff: (any EngineCopy)? { diffCopy }
+
+    /// An engine has just written the values into `copy`: the plain storage is stale.
+    public func setEngineData(_ copy: any EngineCopy) { dataCopy = copy }
+    /// An engine has just written the gradient into `copy`: the plain storage is stale.
+    public func setEngineDiff(_ copy: any EngineCopy) { diffCopy = copy }
+
+    /// The plain storage for a writer that overwrites every value: an engine copy is
+    /// dropped without being converted.
+    public var dataForOverwrite: UnsafeMutablePointer<Float> {
+        dataCopy = nil
+        return plainPointer(&dataStorage)
+    }
+
+    /// The plain gradient storage for a writer that overwrites every value.
+    public var diffForOverwrite: UnsafeMutablePointer<Float> {
+        diffCopy = nil
+        return plainPointer(&diffStorage)
+    }
+
+    /// Converts any engine copy into the plain storage now (both stay current until
+    /// the next plain access).
+    public func materialize() {
+        if dataCopy != nil { _ = data }
+        if diffCopy != nil { _ = diff }
     }
 
     public var dataBuffer: UnsafeMutableBufferPointer<Float> { .init(start: data, count: count) }
@@ -120,16 +175,16 @@ public final class Blob {
 
     public func setData(_ values: [Float]) {
         precondition(values.count == count, "setData: \(values.count) values for \(count) elements")
-        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+        values.withUnsafeBufferPointer { dataForOverwrite.update(from: $0.baseAddress!, count: count) }
     }
 
     public func setDiff(_ values: [Float]) {
         precondition(values.count == count, "setDiff: \(values.count) values for \(count) elements")
-        values.withUnsafeBufferPointer { diff.update(from: $0.baseAddress!, count: count) }
+        values.withUnsafeBufferPointer { diffForOverwrite.update(from: $0.baseAddress!, count: count) }
     }
 
-    public func fillData(_ value: Float) { data.update(repeating: value, count: count) }
-    public func fillDiff(_ value: Float) { diff.update(repeating: value, count: count) }
+    public func fillData(_ value: Float) { dataForOverwrite.update(repeating: value, count: count) }
+    public func fillDiff(_ value: Float) { diffForOverwrite.update(repeating: value, count: count) }
 
     /// "2x3x227x227"; "scalar" for shape [].
     public var shapeString: String { Blob.describe(shape) }
@@ -154,6 +209,12 @@ public final class Blob {
         return pointer
     }
 
+    @inline(__always)
+    private func plainPointer(_ slot: inout UnsafeMutablePointer<Float>?) -> UnsafeMutablePointer<Float> {
+        if let pointer = slot { return pointer }
+        return mustAllocate(&slot)
+    }
+
     private func mustAllocate(_ slot: inout UnsafeMutablePointer<Float>?) -> UnsafeMutablePointer<Float> {
         do { return try storage(&slot) } catch {
             // Nets call allocate() (which throws) before computing; reaching this means a
@@ -161,4 +222,12 @@ public final class Blob {
             fatalError("\(error)")
         }
     }
+}
+
+/// A blob's values or gradient held by an engine in its own layout (oneDNN's blocked
+/// nChw8c/nChw16c memory), current while the blob's plain storage is stale.
+/// Engines/DNNL implements it; Core only asks for the conversion.
+public protocol EngineCopy: AnyObject {
+    /// Writes the values into `plain` (the blob's `count` Floats, plain NCHW).
+    func convert(into plain: UnsafeMutablePointer<Float>)
 }

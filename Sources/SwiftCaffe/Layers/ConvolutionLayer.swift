@@ -16,10 +16,24 @@ import CaffeProto
 /// `BaseConvolutionLayer`; the products: `ConvolutionGEMM`.
 ///
 /// On the dnnl engine the three passes are oneDNN's (`DNNLConvolution`), same results
-/// to rounding.
+/// to rounding; an in-place ReLU right after it may be fused into the forward (the
+/// net's plan decides, Net/EnginePlan.swift).
 public final class ConvolutionLayer: BaseConvolutionLayer {
     /// oneDNN's kernels for the current shape, when the layer runs on the dnnl engine.
     private var dnnl: DNNLConvolution?
+    /// Set by the net's plan: the negative_slope of the in-place ReLU that follows,
+    /// applied by oneDNN's forward as a post-op.
+    private(set) var fusedReLUSlope: Float?
+
+    /// Whether the forward applies the following ReLU (false on the reference engine).
+    var appliesFusedReLU: Bool { dnnl?.shape.reluSlope != nil }
+
+    /// Fuses the in-place ReLU that follows (y = max(x, 0) + slope · min(x, 0) on the
+    /// output); takes effect on the dnnl engine only, see `appliesFusedReLU`.
+    func fuseReLU(slope: Float, bottom: [Blob], top: [Blob]) throws {
+        fusedReLUSlope = slope
+        try reshape(bottom: bottom, top: top)
+    }
 
     public override func reshape(bottom: [Blob], top: [Blob]) throws {
         try super.reshape(bottom: bottom, top: top)
@@ -28,12 +42,15 @@ public final class ConvolutionLayer: BaseConvolutionLayer {
                                      width: inputWidth, outputs: numOutput, outputHeight: outputHeight,
                                      outputWidth: outputWidth, group: group, kernelH: g.kernelH, kernelW: g.kernelW,
                                      strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW,
-                                     dilationH: g.dilationH, dilationW: g.dilationW, bias: biasTerm)
+                                     dilationH: g.dilationH, dilationW: g.dilationW, bias: biasTerm,
+                                     reluSlope: fusedReLUSlope)
         dnnl = engineKernels(asksForReference: param.convolutionParam.engine == .caffe, current: dnnl,
                              fits: { $0.shape == shape }) { shape.batch > 0 ? try DNNLConvolution(shape) : nil }
     }
 
-    public override var engineDescription: String { dnnl.map { "dnnl \($0.implementations)" } ?? "openblas" }
+    public override var engineDescription: String {
+        dnnl.map { "dnnl \($0.implementations)" + ($0.shape.reluSlope != nil ? " + relu" : "") } ?? "openblas"
+    }
     public override var conversionNanoseconds: UInt64 { dnnl?.clock.nanoseconds ?? 0 }
     public override func resetConversionTime() { dnnl?.clock.reset() }
 
@@ -81,7 +98,8 @@ public final class ConvolutionLayer: BaseConvolutionLayer {
     public override func forward(bottom: [Blob], top: [Blob]) throws {
         if let dnnl {
             for i in 0..<bottom.count {
-                try dnnl.forward(input: bottom[i], weights: blobs[0], bias: biasTerm ? blobs[1] : nil, output: top[i])
+                try dnnl.forward(input: bottom[i], weights: blobs[0], bias: biasTerm ? blobs[1] : nil, output: top[i],
+                                 exclusive: bottom.count == 1)
             }
             return
         }
@@ -113,7 +131,7 @@ public final class ConvolutionLayer: BaseConvolutionLayer {
             for i in 0..<bottom.count {
                 try dnnl.backward(output: top[i], input: bottom[i], weights: blobs[0], bias: biasTerm ? blobs[1] : nil,
                                   data: i < propagateDown.count && propagateDown[i], weightGradient: weightGrad,
-                                  biasGradient: biasGrad, inputStillConverted: bottom.count == 1)
+                                  biasGradient: biasGrad, exclusive: bottom.count == 1)
             }
             return
         }

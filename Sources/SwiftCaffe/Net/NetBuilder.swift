@@ -88,7 +88,10 @@ public enum NetBuilder {
                                   hint: assembly.dataTops.isEmpty ? "this net has no Data or ImageData layer"
                                       : "data tops of this net: " + assembly.dataTops.joined(separator: ", "))
         }
-        return try assembly.finish(name: definition.param.name, forceBackward: definition.param.forceBackward)
+        let net = try assembly.finish(name: definition.param.name, forceBackward: definition.param.forceBackward)
+        // 4. The dnnl engine's net-wide choices (fusions, which ReLUs run on oneDNN).
+        if options.engine == .dnnl && !options.inspectOnly { try EnginePlan.apply(to: net) }
+        return net
     }
 
     /// Every bottom must be produced by an earlier layer of this net.

@@ -76,6 +76,24 @@ final class DNNLEngineTests: XCTestCase {
         XCTAssertTrue(layer.notes.contains { $0.contains("reference kernel") }, "\(layer.notes)")
     }
 
+    /// A ReLU the net's plan puts on oneDNN (`runsOnEngine`), out of place, plain and leaky.
+    func testStandaloneReLU() throws {
+        func onEngine(_ layer: Layer) { (layer as? ReLULayer)?.runsOnEngine = true }
+        try compare("type: \"ReLU\"", bottom: [2, 11, 5, 7], configure: onEngine)
+        try compare("type: \"ReLU\" relu_param { negative_slope: 0.2 }", bottom: [3, 8, 4, 5], configure: onEngine)
+    }
+
+    /// In place with a negative slope y's sign is not x's: oneDNN cannot read the mask
+    /// from y, so the layer keeps Caffe's loops (and its saved copy of x).
+    func testInPlaceReLUWithNegativeSlopeStaysOnTheReference() throws {
+        let layer = try LayerTest.make("type: \"ReLU\" relu_param { negative_slope: -0.5 }")
+        layer.requestedEngine = .dnnl
+        (layer as? ReLULayer)?.runsOnEngine = true
+        let blob = LayerTest.blob([1, 8, 3, 3])
+        try LayerTest.setUp(layer, bottom: [blob], top: [blob])
+        XCTAssertEqual(layer.engineDescription, "openblas")
+    }
+
     /// `engine: CAFFE` keeps a layer on the reference even when the net asks for dnnl.
     func testCaffeEngineFieldKeepsTheReference() throws {
         let layer = try LayerTest.make("""
@@ -132,9 +150,11 @@ final class DNNLEngineTests: XCTestCase {
 
     /// One layer definition on both engines: forward, then backward with the same top
     /// gradient onto parameter gradients that already hold values (Caffe accumulates).
-    private func compare(_ text: String, bottom shape: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
+    private func compare(_ text: String, bottom shape: [Int], file: StaticString = #filePath, line: UInt = #line,
+                         configure: (Layer) -> Void = { _ in }) throws {
         let reference = try LayerTest.make(text), fast = try LayerTest.make(text)
         fast.requestedEngine = .dnnl
+        configure(fast)
         let bottomReference = LayerTest.blob(shape, seed: 3), bottomFast = LayerTest.blob(shape, seed: 3)
         let topReference = try LayerTest.setUp(reference, bottom: [bottomReference])
         let topFast = try LayerTest.setUp(fast, bottom: [bottomFast])

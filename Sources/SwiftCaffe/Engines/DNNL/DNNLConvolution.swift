@@ -7,14 +7,19 @@ struct ConvolutionShape: Equatable {
     var group = 1, kernelH = 1, kernelW = 1, strideH = 1, strideW = 1
     var padH = 0, padW = 0, dilationH = 1, dilationW = 1
     var bias = true
+    /// A ReLU fused into the forward as oneDNN's eltwise post-op (Caffe's negative_slope
+    /// as alpha), nil for none: the net's plan sets it for an in-place ReLU that follows.
+    var reluSlope: Float?
 
     var weightCount: Int { outputs * channels / group * kernelH * kernelW }
 }
 
 /// Caffe's Convolution on oneDNN: forward-training, backward-data and
 /// backward-weights (+ bias) primitives for one shape, on the layouts oneDNN chooses
-/// (`format_tag any`); a Blob's plain NCHW data and Caffe's weight layout are
-/// converted at the boundary (weights every pass: ≈ 0.1 ms; the time is counted).
+/// (`format_tag any`). Activations and their gradients stay in the blocked layout
+/// between oneDNN layers (`DNNLOperand`: engine copies of the Blobs); plain inputs and
+/// Caffe's weight layout are converted at the boundary (weights every pass: ≈ 0.1 ms;
+/// the time is counted).
 ///
 /// Grouped weights are oneDNN's 5-D {g, oc/g, ic/g, kh, kw}, which is Caffe's
 /// Cout × (C/g) × kh × kw memory read with one more axis. oneDNN's dilation counts the
@@ -74,7 +79,9 @@ final class DNNLConvolution {
                                                        &anySrc, &anyWeights, bias, &anyDst, strides, dilates,
                                                        padding, padding)
         }, "describing the convolution")
-        let forwardPass = try DNNLPrimitive(&forward, context: context, what: "convolution forward")
+        let forwardPass = try DNNLConvolution.withReLU(s.reluSlope) { attributes in
+            try DNNLPrimitive(&forward, context: context, attributes: attributes, what: "convolution forward")
+        }
 
         var backward = dnnl_convolution_desc_t()
         try DNNLContext.check(dnnl_dilated_convolution_backward_data_desc_init(
@@ -103,17 +110,17 @@ final class DNNLConvolution {
         let weights = try operand(plainWeights, forwardPass, dnnl_query_weights_md, .input)
         let dst = try operand(plainDst, forwardPass, dnnl_query_dst_md, .output)
         let bias = s.bias ? try operand(plainBias, forwardPass, dnnl_query_weights_md, .input, index: 1) : nil
-        forwardPass.bind(DNNL_ARG_SRC, src.inner)
-        forwardPass.bind(DNNL_ARG_WEIGHTS, weights.inner)
-        if let bias { forwardPass.bind(DNNL_ARG_BIAS, bias.inner) }
-        forwardPass.bind(DNNL_ARG_DST, dst.inner)
+        src.use(in: forwardPass, as: DNNL_ARG_SRC)
+        weights.use(in: forwardPass, as: DNNL_ARG_WEIGHTS)
+        bias?.use(in: forwardPass, as: DNNL_ARG_BIAS)
+        dst.use(in: forwardPass, as: DNNL_ARG_DST)
 
         let dataWeights = try operand(plainWeights, backwardData, dnnl_query_weights_md, .input)
         let diffDst = try operand(plainDst, backwardData, dnnl_query_diff_dst_md, .input)
         let diffSrc = try operand(plainSrc, backwardData, dnnl_query_diff_src_md, .output)
-        backwardData.bind(DNNL_ARG_DIFF_DST, diffDst.inner)
-        backwardData.bind(DNNL_ARG_WEIGHTS, dataWeights.inner)
-        backwardData.bind(DNNL_ARG_DIFF_SRC, diffSrc.inner)
+        diffDst.use(in: backwardData, as: DNNL_ARG_DIFF_DST)
+        dataWeights.use(in: backwardData, as: DNNL_ARG_WEIGHTS)
+        diffSrc.use(in: backwardData, as: DNNL_ARG_DIFF_SRC)
 
         let reuseSource = backwardWeights.layout(dnnl_query_src_md).map { src.inner.sameLayout(as: $0) } ?? false
         let weightsSrc = reuseSource ? nil : try operand(plainSrc, backwardWeights, dnnl_query_src_md, .input)
@@ -122,10 +129,10 @@ final class DNNLConvolution {
         let diffWeights = try operand(plainWeights, backwardWeights, dnnl_query_diff_weights_md, .accumulatingOutput)
         let diffBias = s.bias ? try operand(plainBias, backwardWeights, dnnl_query_diff_weights_md,
                                         .accumulatingOutput, index: 1) : nil
-        backwardWeights.bind(DNNL_ARG_SRC, (weightsSrc ?? src).inner)
-        backwardWeights.bind(DNNL_ARG_DIFF_DST, weightsDiffDst.inner)
-        backwardWeights.bind(DNNL_ARG_DIFF_WEIGHTS, diffWeights.inner)
-        if let diffBias { backwardWeights.bind(DNNL_ARG_DIFF_BIAS, diffBias.inner) }
+        (weightsSrc ?? src).use(in: backwardWeights, as: DNNL_ARG_SRC)
+        weightsDiffDst.use(in: backwardWeights, as: DNNL_ARG_DIFF_DST)
+        diffWeights.use(in: backwardWeights, as: DNNL_ARG_DIFF_WEIGHTS)
+        diffBias?.use(in: backwardWeights, as: DNNL_ARG_DIFF_BIAS)
         self.clock = clock
         self.forwardPass = forwardPass
         self.backwardData = backwardData
@@ -143,38 +150,54 @@ final class DNNLConvolution {
         self.diffBias = diffBias
     }
 
-    /// output = conv(input, weights) + bias, all plain (NCHW, Caffe's weight layout).
-    func forward(input: Blob, weights weightBlob: Blob, bias biasBlob: Blob?, output: Blob) throws {
-        try src.load(input.data)
+    /// Attributes with an eltwise_relu post-op (alpha = Caffe's negative_slope) when
+    /// `slope` is given, for the duration of `body`.
+    private static func withReLU<T>(_ slope: Float?, _ body: (dnnl_primitive_attr_t?) throws -> T) throws -> T {
+        guard let slope else { return try body(nil) }
+        var attributes: dnnl_primitive_attr_t?
+        try DNNLContext.check(dnnl_primitive_attr_create(&attributes), "creating attributes")
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        var postOps: dnnl_post_ops_t?
+        try DNNLContext.check(dnnl_post_ops_create(&postOps), "creating post-ops")
+        defer { dnnl_post_ops_destroy(postOps) }
+        try DNNLContext.check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, slope, 0),
+                              "adding a ReLU post-op")
+        try DNNLContext.check(dnnl_primitive_attr_set_post_ops(attributes, postOps), "setting post-ops")
+        return try body(attributes)
+    }
+
+    /// output = conv(input, weights) + bias (then the fused ReLU): the input from its
+    /// engine copy or plain storage, the output left as the top's engine copy —
+    /// converted now when `exclusive` is false (several bottom/top pairs share this memory).
+    func forward(input: Blob, weights weightBlob: Blob, bias biasBlob: Blob?, output: Blob, exclusive: Bool) throws {
+        try src.load(input, diff: false)
         try weights.load(weightBlob.data)
         if let bias, let biasBlob { try bias.load(biasBlob.data) }
-        try dst.prepare(output.data)
+        try dst.prepare(output, diff: false)
         try forwardPass.execute()
-        try dst.store()
+        try dst.publish(output, diff: false, exclusive: exclusive)
     }
 
     /// Caffe's backward: bottom diff overwritten (when `data`), weight and bias diffs
     /// accumulated (when `weightGradient` / `biasGradient`). Must follow `forward` on the
-    /// same input; `inputStillConverted`: the last `forward` was on this input (one
-    /// bottom), so backward-weights may read its converted copy.
+    /// same input; `exclusive`: the last `forward` was on this input (one bottom), so
+    /// backward-weights may read what it read, and the bottom diff may stay an engine copy.
     func backward(output: Blob, input: Blob, weights weightBlob: Blob, bias biasBlob: Blob?,
-                  data: Bool, weightGradient: Bool, biasGradient: Bool, inputStillConverted: Bool) throws {
-        try diffDst.load(output.diff)
+                  data: Bool, weightGradient: Bool, biasGradient: Bool, exclusive: Bool) throws {
+        try diffDst.load(output, diff: true)
         if data {
             try dataWeights.load(weightBlob.data)
-            try diffSrc.prepare(input.diff)
+            try diffSrc.prepare(input, diff: true)
             try backwardData.execute()
-            try diffSrc.store()
+            try diffSrc.publish(input, diff: true, exclusive: exclusive)
         }
         guard weightGradient || biasGradient else { return }
         if let weightsSrc {
-            try weightsSrc.load(input.data)
-        } else if inputStillConverted {
-            try src.plain.bind(input.data)
-        } else {
-            try src.load(input.data)
+            try weightsSrc.load(input, diff: false)
+        } else if !exclusive {
+            try src.load(input, diff: false)
         }
-        if weightsDiffDst !== diffDst { try weightsDiffDst.load(output.diff) }
+        if weightsDiffDst !== diffDst { try weightsDiffDst.load(output, diff: true) }
         // oneDNN computes both gradients in one pass; each is added only when asked for.
         try diffWeights.prepare(weightBlob.diff)
         if let diffBias, let biasBlob { try diffBias.prepare(biasBlob.diff) }
@@ -183,4 +206,3 @@ final class DNNLConvolution {
         if biasGradient, let diffBias { try diffBias.store() }
     }
 }
-

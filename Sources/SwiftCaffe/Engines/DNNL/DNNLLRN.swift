@@ -59,11 +59,11 @@ final class DNNLLRN {
         let workspace = try forwardPass.layout(dnnl_query_workspace_md).flatMap { layout in
             dnnl_memory_desc_get_size([layout]) > 0 ? try DNNLMemory(layout, context: context) : nil
         }
-        forwardPass.bind(DNNL_ARG_SRC, src.inner)
-        forwardPass.bind(DNNL_ARG_DST, dst.inner)
-        backwardPass.bind(DNNL_ARG_SRC, src.inner)
-        backwardPass.bind(DNNL_ARG_DIFF_DST, diffDst.inner)
-        backwardPass.bind(DNNL_ARG_DIFF_SRC, diffSrc.inner)
+        src.use(in: forwardPass, as: DNNL_ARG_SRC)
+        dst.use(in: forwardPass, as: DNNL_ARG_DST)
+        src.use(in: backwardPass, as: DNNL_ARG_SRC)
+        diffDst.use(in: backwardPass, as: DNNL_ARG_DIFF_DST)
+        diffSrc.use(in: backwardPass, as: DNNL_ARG_DIFF_SRC)
         if let workspace {
             forwardPass.bind(DNNL_ARG_WORKSPACE, workspace)
             backwardPass.bind(DNNL_ARG_WORKSPACE, workspace)
@@ -78,19 +78,19 @@ final class DNNLLRN {
         self.workspace = workspace
     }
 
+    /// The input from its engine copy or plain storage; the output left as an engine copy.
     func forward(input: Blob, output: Blob) throws {
-        try src.load(input.data)
-        try dst.prepare(output.data)
+        try src.load(input, diff: false)
+        try dst.prepare(output, diff: false)
         try forwardPass.execute()
-        try dst.store()
+        try dst.publish(output, diff: false)
     }
 
-    /// Reads the forward's converted input (the bottom is unchanged in between).
+    /// Reads what the forward read (the bottom is unchanged in between: LRN is never in place).
     func backward(output: Blob, input: Blob) throws {
-        try src.plain.bind(input.data)
-        try diffDst.load(output.diff)
-        try diffSrc.prepare(input.diff)
+        try diffDst.load(output, diff: true)
+        try diffSrc.prepare(input, diff: true)
         try backwardPass.execute()
-        try diffSrc.store()
+        try diffSrc.publish(input, diff: true)
     }
 }

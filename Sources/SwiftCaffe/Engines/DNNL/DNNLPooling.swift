@@ -78,8 +78,8 @@ final class DNNLPooling {
         }
         src = try DNNLOperand(plain: plainSrc, inner: blockedSrc, direction: .input, context: context, clock: clock)
         dst = try DNNLOperand(plain: plainDst, inner: dstLayout, direction: .output, context: context, clock: clock)
-        forwardPass.bind(DNNL_ARG_SRC, src.inner)
-        forwardPass.bind(DNNL_ARG_DST, dst.inner)
+        src.use(in: forwardPass, as: DNNL_ARG_SRC)
+        dst.use(in: forwardPass, as: DNNL_ARG_DST)
         if s.isMax && s.training, let layout = forwardPass.layout(dnnl_query_workspace_md) {
             let memory = try DNNLMemory(layout, context: context)
             forwardPass.bind(DNNL_ARG_WORKSPACE, memory)
@@ -101,17 +101,18 @@ final class DNNLPooling {
                                          direction: .input, context: context, clock: clock)
         let gradientOut = try DNNLOperand(plain: plainSrc, inner: pass.layout(dnnl_query_diff_src_md) ?? blockedSrc,
                                           direction: .output, context: context, clock: clock)
-        pass.bind(DNNL_ARG_DIFF_DST, gradientIn.inner)
-        pass.bind(DNNL_ARG_DIFF_SRC, gradientOut.inner)
+        gradientIn.use(in: pass, as: DNNL_ARG_DIFF_DST)
+        gradientOut.use(in: pass, as: DNNL_ARG_DIFF_SRC)
         if let workspace { pass.bind(DNNL_ARG_WORKSPACE, workspace) }
         backwardPass = pass; diffDst = gradientIn; diffSrc = gradientOut
     }
 
+    /// The input from its engine copy or plain storage; the output left as an engine copy.
     func forward(input: Blob, output: Blob) throws {
-        try src.load(input.data)
-        try dst.prepare(output.data)
+        try src.load(input, diff: false)
+        try dst.prepare(output, diff: false)
         try forwardPass.execute()
-        try dst.store()
+        try dst.publish(output, diff: false)
     }
 
     /// bottom diff = routed (MAX, through the workspace) or spread (AVE) top diff.
@@ -119,9 +120,9 @@ final class DNNLPooling {
         guard let backwardPass, let diffDst, let diffSrc else {
             throw SwiftCaffeError(.semantic, "pooling was set up for inference and cannot run backward")
         }
-        try diffDst.load(output.diff)
-        try diffSrc.prepare(input.diff)
+        try diffDst.load(output, diff: true)
+        try diffSrc.prepare(input, diff: true)
         try backwardPass.execute()
-        try diffSrc.store()
+        try diffSrc.publish(input, diff: true)
     }
 }

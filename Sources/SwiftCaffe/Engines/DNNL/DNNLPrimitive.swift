@@ -114,6 +114,13 @@ final class DNNLPrimitive {
         argumentCount += 1
     }
 
+    /// Points a bound argument at another memory of the same layout (an input read
+    /// straight from the memory another layer wrote). Allocates nothing.
+    @inline(__always)
+    func rebind(_ argument: Int32, _ memory: DNNLMemory) {
+        for k in 0..<argumentCount where arguments[k].arg == argument { arguments[k].memory = memory.memory }
+    }
+
     func execute() throws {
         try DNNLContext.check(dnnl_primitive_execute(primitive, context.stream, Int32(argumentCount), arguments),
                               "executing")
@@ -121,10 +128,16 @@ final class DNNLPrimitive {
     }
 }
 
-/// An argument as a primitive wants it, fed from or written to a plain buffer (a
-/// Blob's NCHW data): the two share one memory when the layouts agree, otherwise a
-/// reorder converts at the boundary and its time is counted.
-final class DNNLOperand {
+/// An argument as a primitive wants it, fed from or written to a Blob.
+///
+/// Inputs: when the blob's current values are another layer's engine copy in exactly
+/// the layout this argument wants (`dnnl_memory_desc_equal`), the primitive reads that
+/// memory directly; otherwise the blob's plain NCHW storage is read (converted from any
+/// other copy by the blob) and reordered into `inner` if the layouts differ.
+/// Outputs: the primitive writes `inner`; when that is not plain NCHW, the operand
+/// becomes the blob's engine copy (`Blob.setEngineData`) and converts to plain only
+/// when a plain reader asks (`convert(into:)`). Conversion time is counted on `clock`.
+final class DNNLOperand: EngineCopy {
     /// The caller's plain buffer, bound per call.
     let plain: DNNLMemory
     /// What the primitive reads or writes (== `plain` when the layouts agree).
@@ -132,6 +145,11 @@ final class DNNLOperand {
     private let toInner: DNNLPrimitive?
     private let toPlain: DNNLPrimitive?
     private let clock: DNNLClock
+    /// The primitives (and argument ids) that read this input, to point them at a
+    /// matching engine copy; at most a few, fixed at set-up.
+    private var uses: [(primitive: DNNLPrimitive, argument: Int32)] = []
+    /// The memory the uses read now: `inner`, or another operand's.
+    private var current: DNNLMemory
 
     enum Direction { case input, output, accumulatingOutput }
 
@@ -144,6 +162,7 @@ final class DNNLOperand {
         plain = try DNNLMemory(plainLayout, context: context, handle: UnsafeMutableRawPointer(bitPattern: Blob.alignment))
         let same = plain.sameLayout(as: innerLayout)
         inner = same && direction != .accumulatingOutput ? plain : try DNNLMemory(innerLayout, context: context)
+        current = inner
         func reorder(_ from: DNNLMemory, _ to: DNNLMemory, accumulate: Bool) throws -> DNNLPrimitive {
             var attributes: dnnl_primitive_attr_t?
             if accumulate {
@@ -177,15 +196,64 @@ final class DNNLOperand {
         }
     }
 
-    /// Before the primitive: binds `pointer` and converts it to the inner layout.
+    /// Set-up: `primitive` reads (or writes) this operand as `argument`.
+    func use(in primitive: DNNLPrimitive, as argument: Int32) {
+        primitive.bind(argument, inner)
+        uses.append((primitive, argument))
+    }
+
+    /// Before the primitives, for an input: the blob's values (`diff`: its gradient),
+    /// from a matching engine copy without conversion, else from its plain storage.
+    @inline(__always)
+    func load(_ blob: Blob, diff: Bool) throws {
+        let copy = diff ? blob.engineDiff : blob.engineData
+        if let other = copy as? DNNLOperand, other.inner !== other.plain, inner.sameLayout(as: other.inner.descriptor) {
+            point(at: other.inner)
+            return
+        }
+        point(at: inner)
+        try plain.bind(diff ? blob.diff : blob.data)
+        if let toInner { try clock.measure { try toInner.execute() } }
+    }
+
+    /// Before the primitive, for a plain buffer (weights, bias): binds and converts it.
     @inline(__always)
     func load(_ pointer: UnsafeMutablePointer<Float>) throws {
+        point(at: inner)
         try plain.bind(pointer)
         if let toInner { try clock.measure { try toInner.execute() } }
     }
 
-    /// Before the primitive, for an output: binds `pointer` (written directly when the
-    /// layouts agree).
+    @inline(__always)
+    private func point(at memory: DNNLMemory) {
+        guard memory !== current else { return }
+        for k in 0..<uses.count { uses[k].primitive.rebind(uses[k].argument, memory) }
+        current = memory
+    }
+
+    /// Before the primitive, for an output into `blob` (`diff`: its gradient): binds
+    /// the plain storage when the primitive writes it directly.
+    @inline(__always)
+    func prepare(_ blob: Blob, diff: Bool) throws {
+        guard inner === plain else { return }
+        try plain.bind(diff ? blob.diffForOverwrite : blob.dataForOverwrite)
+    }
+
+    /// After the primitive, for an output: the blob's values (gradient) are now this
+    /// operand's memory, converted only when a plain reader asks. `exclusive` false
+    /// (the next call overwrites this memory: a layer with several bottom/top pairs)
+    /// converts now.
+    @inline(__always)
+    func publish(_ blob: Blob, diff: Bool, exclusive: Bool = true) throws {
+        guard inner !== plain else { return }
+        if exclusive {
+            if diff { blob.setEngineDiff(self) } else { blob.setEngineData(self) }
+        } else {
+            try convertNow(into: diff ? blob.diffForOverwrite : blob.dataForOverwrite)
+        }
+    }
+
+    /// Before the primitive, for a plain output buffer (parameter gradients).
     @inline(__always)
     func prepare(_ pointer: UnsafeMutablePointer<Float>) throws { try plain.bind(pointer) }
 
@@ -193,6 +261,20 @@ final class DNNLOperand {
     @inline(__always)
     func store() throws {
         if let toPlain { try clock.measure { try toPlain.execute() } }
+    }
+
+    private func convertNow(into pointer: UnsafeMutablePointer<Float>) throws {
+        try plain.bind(pointer)
+        try store()
+    }
+
+    /// EngineCopy: a plain reader asks for the values.
+    func convert(into pointer: UnsafeMutablePointer<Float>) {
+        do { try convertNow(into: pointer) } catch {
+            // The same reorder ran when the layer was shaped; failing now is oneDNN running
+            // out of memory or a programming error, and `Blob.data` cannot throw.
+            fatalError("oneDNN: converting a blob to plain NCHW failed: \(error)")
+        }
     }
 
     var converts: Bool { toInner != nil || toPlain != nil }
