@@ -124,11 +124,11 @@ public struct HTMLReport {
 
     private func num(_ text: String?) -> String { "<td class=\"num\">\(h(text ?? "–"))</td>" }
 
-    private func h(_ text: String) -> String { SVGChart.escape(text) }
+    private func h(_ text: String) -> String { MarkupText.escape(text) }
 
     /// Graphviz's SVG without its XML declaration and DOCTYPE (not allowed inside HTML).
     static func inlineSVG(_ svg: String) -> String {
-        guard let start = svg.range(of: "<svg") else { return SVGChart.escape(svg) }
+        guard let start = svg.range(of: "<svg") else { return MarkupText.escape(svg) }
         return String(svg[start.lowerBound...])
     }
 }
