@@ -96,8 +96,10 @@ EOF
 }
 
 # The first displayed iteration whose training accuracy is at least 75% (25% error).
+# The --log file's lines start with glog's prefix (I1202 18:20:42.123456 PID swiftcaffe] ).
 iterations_to_25() {
-  awk '/^Iteration [0-9]+, loss/ { it = $2; sub(",", "", it) }
+  awk '{ sub(/^[IWEF][0-9][0-9][0-9][0-9] [0-9:.]+ [0-9]+ [^ ]+\] /, "") }
+       /^Iteration [0-9]+, loss/ { it = $2; sub(",", "", it) }
        /Train net output #[0-9]+: accuracy_train = / { if ($NF + 0 >= 0.75) { print it; found = 1; exit } }
        END { if (!found) print "-" }' "$1"
 }
