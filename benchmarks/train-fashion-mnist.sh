@@ -29,7 +29,7 @@ for run in $(seq 1 "$runs"); do
   rm -f "$log"
   "$bin" train --solver "$solver" --log "$log" >/dev/null
   # "Trained 10000 iterations in 312.4 s (2048.3 images/s); peak memory 151 MB"
-  summary=$(grep '^Trained ' "$log" | tail -1)
+  summary=$(grep -E '(^|\] )Trained ' "$log" | tail -1)
   seconds=$(sed -n 's/.* in \([0-9.]*\) s.*/\1/p' <<< "$summary")
   rate=$(sed -n 's/.*(\([0-9.]*\) images\/s).*/\1/p' <<< "$summary")
   memory=$(sed -n 's/.*peak memory \([0-9]*\) MB.*/\1/p' <<< "$summary")

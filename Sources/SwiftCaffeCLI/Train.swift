@@ -133,7 +133,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Option(help: "Also append the log lines to this file.")
+    @Option(help: "Also append the log lines to this file, each behind glog's timestamp prefix (plot --x seconds reads it).")
     var log: String?
 
     @Flag(help: "Train data-parallel over MPI even if the environment does not show mpirun.")
@@ -189,8 +189,14 @@ struct Train: ParsableCommand {
     private func train(parallel: DataParallel?) throws {
         // Under mpirun rank 0 alone logs (and writes --log).
         let leads = parallel?.isLeader ?? true
-        let logger = try SolverLog(echo: leads, path: leads ? log : nil, progress: leads)
-        defer { logger.finishProgress() }
+        // --log gets every line stamped (StampedLogFile); standard output stays plain.
+        let stampedLog = try leads ? log.map(StampedLogFile.init(path:)) : nil
+        let logger = try SolverLog(echo: leads, record: stampedLog != nil, progress: leads)
+        func catchUp() { stampedLog?.catchUp(with: logger) }
+        defer {
+            catchUp()
+            logger.finishProgress()
+        }
         var definition = try Solver.load(path: solver)
         for note in definition.notes { logger.info("Note: \(note)") }
         let seed: UInt64
@@ -218,12 +224,18 @@ struct Train: ParsableCommand {
             }
         }
         solver.checksNumerics = checkNumerics
+        catchUp()
+        if stampedLog != nil { solver.beforeForward = { _ in catchUp() } }
         let signals = [HandledSignal(signal: SIGINT, name: "SIGINT", effect: sigintEffect),
                        HandledSignal(signal: SIGHUP, name: "SIGHUP", effect: sighupEffect),
                        HandledSignal(signal: SIGTERM, name: "SIGTERM", effect: sigtermEffect)]
         installSignalHandlers(signals)
         // Checked once per iteration.
-        solver.actionRequest = { requestedAction(signals, log: logger) }
+        solver.actionRequest = {
+            let action = requestedAction(signals, log: logger)
+            catchUp()
+            return action
+        }
         logger.info("Starting Optimization")
         let startIter = solver.iter
         let clock = ContinuousClock()

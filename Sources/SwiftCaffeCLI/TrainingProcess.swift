@@ -8,7 +8,7 @@ import Darwin
 
 /// Runs `swiftcaffe train` in a child process — the very command a user runs — and
 /// keeps its log with a glog-style timestamp on every line, taken as the line arrives
-/// (SwiftCaffe's own lines carry no time; the stamps let the curves use seconds). The
+/// (the child's output carries no time; the stamps let the curves use seconds). The
 /// child is waited for with wait4, whose rusage is that process's alone, so each run's
 /// peak memory is its own and not the high-water mark of everything run before it.
 struct TrainingProcess {
@@ -84,13 +84,5 @@ struct TrainingProcess {
     }
 
     /// glog's prefix for now: `Immdd hh:mm:ss.uuuuuu pid swiftcaffe] ` (UTC).
-    static func stamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var parts = tm()
-        var seconds = now.tv_sec
-        gmtime_r(&seconds, &parts)
-        return String(format: "I%02d%02d %02d:%02d:%02d.%06d %d swiftcaffe] ", parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(now.tv_nsec / 1000), Int(getpid()))
-    }
+    static func stamp() -> String { TrainingLogLine.glogPrefixNow() }
 }

@@ -31,6 +31,7 @@ def read_log(path):
     """(final test outputs, [(iteration, train accuracy)], train summary line)"""
     tests, train, it, trained = {}, [], None, ""
     for line in open(path):
+        line = re.sub(r"^[IWEF]\d{4} [\d:.]+ \d+ \S+\] ", "", line)  # glog's prefix, in --log files
         m = re.match(r"Iteration (\d+), loss", line)
         if m:
             it = int(m.group(1))

@@ -36,7 +36,6 @@ cd "$(dirname "$0")/../.."
 
 example=examples/ablations
 data=data/ablations
-raw=/usr/share/datasets/fashion-mnist
 results="${RESULTS:-$example/results}"
 iters="${ITERS:-500}"
 test_iters="${TEST_ITERS:-100}"   # test batches of 100 images: 100 = the whole test set
@@ -48,27 +47,10 @@ run_args=()
 [ -z "${ENGINE:-}" ] || run_args+=(--engine "$ENGINE")
 [ -z "${THREADS:-}" ] || run_args+=(--threads "$THREADS")
 
-scripts/setup
-if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
-  say "installing Debian's dataset-fashion-mnist"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends dataset-fashion-mnist
-fi
-if [ -n "${SWIFTCAFFE_BIN:-}" ]; then
-  bin="$SWIFTCAFFE_BIN"
-else
-  scripts/build
-  bin="$(scripts/build --show-bin-path)/swiftcaffe"
-fi
-
-# The nets read data/fashion_mnist/*_lmdb, as examples/fashion_mnist/train.sh makes them.
-mkdir -p data/fashion_mnist "$data" "$results"
-for split in train:train t10k:test; do
-  name="${split%%:*}" db="data/fashion_mnist/fashion_mnist_${split##*:}_lmdb"
-  [ -d "$db" ] || "$bin" convert-mnist "$raw/$name-images-idx3-ubyte.gz" "$raw/$name-labels-idx1-ubyte.gz" "$db"
-done
+# Setup, the dataset, the binary ($bin) and data/fashion_mnist/*_lmdb, which the nets read.
+source examples/fashion_mnist/prepare.sh
+prepare_fashion_mnist run.sh
+mkdir -p "$data" "$results"
 
 # One solver per run: the alexnet_style recipe scaled to ITERS (the rate divided by 10
 # at 2/3 of the run), tested at the end on the 10,000 test images.
@@ -96,8 +78,10 @@ EOF
 }
 
 # The first displayed iteration whose training accuracy is at least 75% (25% error).
+# The --log file's lines start with glog's prefix (I1202 18:20:42.123456 PID swiftcaffe] ).
 iterations_to_25() {
-  awk '/^Iteration [0-9]+, loss/ { it = $2; sub(",", "", it) }
+  awk '{ sub(/^[IWEF][0-9][0-9][0-9][0-9] [0-9:.]+ [0-9]+ [^ ]+\] /, "") }
+       /^Iteration [0-9]+, loss/ { it = $2; sub(",", "", it) }
        /Train net output #[0-9]+: accuracy_train = / { if ($NF + 0 >= 0.75) { print it; found = 1; exit } }
        END { if (!found) print "-" }' "$1"
 }

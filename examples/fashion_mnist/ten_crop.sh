@@ -17,33 +17,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 data=data/fashion_mnist
-raw=/usr/share/datasets/fashion-mnist
 models=models/fashion_mnist
 say() { echo "ten_crop.sh: $*"; }
 
-scripts/setup
-if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
-  say "installing Debian's dataset-fashion-mnist"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends dataset-fashion-mnist
-fi
-if [ -n "${SWIFTCAFFE_BIN:-}" ]; then
-  bin="$SWIFTCAFFE_BIN"   # an already built swiftcaffe (e.g. the test build's)
-else
-  scripts/build
-  bin="$(scripts/build --show-bin-path)/swiftcaffe"
-fi
-
-mkdir -p "$data"
-for split in train:train t10k:test; do
-  name="${split%%:*}" db="$data/fashion_mnist_${split##*:}_lmdb"
-  if [ ! -d "$db" ]; then
-    say "converting $name to $db"
-    "$bin" convert-mnist "$raw/$name-images-idx3-ubyte.gz" "$raw/$name-labels-idx1-ubyte.gz" "$db"
-  fi
-done
+# Setup, the dataset, the binary ($bin) and the LMDBs, as for train.sh.
+source examples/fashion_mnist/prepare.sh
+prepare_fashion_mnist ten_crop.sh
+raw="$fashion_mnist_raw"
 
 weights="$data/lenet_crop24_iter_1000.caffemodel"
 if [ ! -f "$weights" ]; then

@@ -7,6 +7,7 @@
 #   examples/fashion_mnist/train.sh                  # LeNet, models/fashion_mnist/lenet_solver.prototxt
 #   examples/fashion_mnist/train.sh SOLVER [ARGS...] # another solver; ARGS go to `swiftcaffe train`
 #
+# SWIFTCAFFE_BIN=PATH uses that swiftcaffe binary instead of building one.
 # Everything it writes goes under data/fashion_mnist/ (databases, snapshots, the log).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,29 +15,10 @@ cd "$(dirname "$0")/../.."
 solver="${1:-models/fashion_mnist/lenet_solver.prototxt}"
 shift $(( $# > 0 ? 1 : 0 ))
 data=data/fashion_mnist
-raw=/usr/share/datasets/fashion-mnist
 
-# ---- setup: build dependencies, the dataset, the binary -----------------------
-scripts/setup
-if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
-  echo "train.sh: installing Debian's dataset-fashion-mnist"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends dataset-fashion-mnist
-fi
-scripts/build
-bin="$(scripts/build --show-bin-path)/swiftcaffe"
-
-# ---- convert (once) ----------------------------------------------------------------
-mkdir -p "$data"
-for split in train:train t10k:test; do
-  name="${split%%:*}" db="$data/fashion_mnist_${split##*:}_lmdb"
-  if [ ! -d "$db" ]; then
-    echo "train.sh: converting $name to $db"
-    "$bin" convert-mnist "$raw/$name-images-idx3-ubyte.gz" "$raw/$name-labels-idx1-ubyte.gz" "$db"
-  fi
-done
+# ---- setup, the dataset, the binary, the LMDBs (examples/fashion_mnist/prepare.sh) ------
+source examples/fashion_mnist/prepare.sh
+prepare_fashion_mnist train.sh
 
 # ---- train ---------------------------------------------------------------------------
 stem="$(basename "$solver" .prototxt)"

@@ -22,14 +22,7 @@ photos=/usr/share/backgrounds/mate/nature
 say() { echo "run.sh: $*"; }
 
 # ---- setup: build dependencies, the photographs, the binary --------------------------
-scripts/setup
-if ! dpkg-query -W -f='${Status}' mate-backgrounds 2>/dev/null | grep -q "install ok installed"; then
-  say "installing Debian's mate-backgrounds (the photographs)"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends mate-backgrounds
-fi
+scripts/setup mate-backgrounds   # the photographs, installed if missing
 build=(scripts/build)
 [ -z "${SCRATCH_PATH:-}" ] || build+=(--scratch-path "$SCRATCH_PATH")
 "${build[@]}"

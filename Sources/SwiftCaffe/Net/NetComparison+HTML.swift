@@ -7,14 +7,15 @@ extension NetComparison {
     /// the totals in words.
     public func renderHTML() -> String {
         let table = makeTable(markdown: true)
+        let h = MarkupText.escape
         var out = "<div class=\"comparison\">\n<ul>\n"
         for member in members {
-            out += "<li><b>\(Self.html(member.label))</b> <code>\(Self.html(member.file))</code> "
+            out += "<li><b>\(h(member.label))</b> <code>\(h(member.file))</code> "
                 + "(batch \(member.summary.batchSize))</li>\n"
         }
         out += "</ul>\n<table class=\"compare\">\n<thead><tr>"
         for (c, column) in table.columns.enumerated() {
-            out += "<th\(column.rightAligned ? " class=\"num\"" : "")>\(Self.html(c == 0 ? "" : column.title))</th>"
+            out += "<th\(column.rightAligned ? " class=\"num\"" : "")>\(h(c == 0 ? "" : column.title))</th>"
         }
         out += "</tr></thead>\n<tbody>\n"
         for (r, row) in table.rows.enumerated() {
@@ -25,28 +26,13 @@ extension NetComparison {
                 // The Markdown table bolds the totals with **…**; HTML bolds the row instead.
                 var text = cell
                 if isTotal, text.hasPrefix("**"), text.hasSuffix("**"), text.count >= 4 { text = String(text.dropFirst(2).dropLast(2)) }
-                out += "<td\(table.columns[c].rightAligned ? " class=\"num\"" : "")>\(Self.html(text))</td>"
+                out += "<td\(table.columns[c].rightAligned ? " class=\"num\"" : "")>\(h(text))</td>"
             }
             out += "</tr>\n"
         }
         out += "</tbody>\n</table>\n<ul class=\"totals\">\n"
-        for line in footer() { out += "<li><b>\(Self.html(line.title))</b>: \(Self.html(line.text))</li>\n" }
-        for note in notes { out += "<li>Note: \(Self.html(note))</li>\n" }
+        for line in footer() { out += "<li><b>\(h(line.title))</b>: \(h(line.text))</li>\n" }
+        for note in notes { out += "<li>Note: \(h(note))</li>\n" }
         return out + "</ul>\n</div>\n"
-    }
-
-    /// Text made safe inside HTML elements and attributes.
-    public static func html(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }

@@ -67,19 +67,32 @@ public struct HTMLReport {
         out += "<h2>Runs</h2>\n\(summaryTable())"
         for section in sections { out += "<h2>\(h(section.title))</h2>\n\(section.html)" }
         if let comparisonHTML { out += "<h2>Nets side by side</h2>\n\(comparisonHTML)" }
-        if !drawings.isEmpty {
-            out += "<h2>Net drawings</h2>\n"
-            for drawing in drawings {
-                out += "<h3>\(h(drawing.label))</h3>\n"
-                if let note = drawing.note { out += "<p class=\"meta\">\(h(note))</p>\n" }
-                if let svg = drawing.svg {
-                    out += "<div class=\"drawing\">\n\(Self.inlineSVG(svg))\n</div>\n"
-                } else {
-                    out += "<pre class=\"dot\">\(h(drawing.dot))</pre>\n"
-                }
+        if !drawings.isEmpty { out += "<h2>Net drawings</h2>\n" + drawingsHTML() }
+        return out + "</body>\n</html>\n"
+    }
+
+    /// Each distinct net drawn once: a drawing whose DOT text is one already drawn (the
+    /// same net given twice, or two files that define the same net) links to the first
+    /// instead of repeating its SVG, a few tens of KB per net.
+    func drawingsHTML() -> String {
+        var out = ""
+        var first: [String: (anchor: String, label: String)] = [:]
+        for (i, drawing) in drawings.enumerated() {
+            let anchor = "drawing-\(i + 1)"
+            out += "<h3 id=\"\(anchor)\">\(h(drawing.label))</h3>\n"
+            if let earlier = first[drawing.dot] {
+                out += "<p class=\"meta\">The same drawing as <a href=\"#\(earlier.anchor)\">\(h(earlier.label))</a>.</p>\n"
+                continue
+            }
+            first[drawing.dot] = (anchor, drawing.label)
+            if let note = drawing.note { out += "<p class=\"meta\">\(h(note))</p>\n" }
+            if let svg = drawing.svg {
+                out += "<div class=\"drawing\">\n\(Self.inlineSVG(svg))\n</div>\n"
+            } else {
+                out += "<pre class=\"dot\">\(h(drawing.dot))</pre>\n"
             }
         }
-        return out + "</body>\n</html>\n"
+        return out
     }
 
     /// Per run: its source, format, last iteration, the final and best train loss and
@@ -124,11 +137,11 @@ public struct HTMLReport {
 
     private func num(_ text: String?) -> String { "<td class=\"num\">\(h(text ?? "–"))</td>" }
 
-    private func h(_ text: String) -> String { SVGChart.escape(text) }
+    private func h(_ text: String) -> String { MarkupText.escape(text) }
 
     /// Graphviz's SVG without its XML declaration and DOCTYPE (not allowed inside HTML).
     static func inlineSVG(_ svg: String) -> String {
-        guard let start = svg.range(of: "<svg") else { return SVGChart.escape(svg) }
+        guard let start = svg.range(of: "<svg") else { return MarkupText.escape(svg) }
         return String(svg[start.lowerBound...])
     }
 }

@@ -66,9 +66,9 @@ public enum SVGChart {
         for (r, entries) in legendRows.enumerated() {
             for (entry, x) in entries {
                 let y = 8 + Double(r) * 22
-                out += "<g class=\"legend-entry\" data-run=\"\(escape(entry.label))\">"
+                out += "<g class=\"legend-entry\" data-run=\"\(chartText(entry.label))\">"
                 out += "<rect x=\"\(f(x))\" y=\"\(f(y + 4))\" width=\"18\" height=\"4\" fill=\"\(entry.colour)\"/>"
-                out += "<text x=\"\(f(x + 24))\" y=\"\(f(y + 10))\">\(escape(entry.label))</text></g>\n"
+                out += "<text x=\"\(f(x + 24))\" y=\"\(f(y + 10))\">\(chartText(entry.label))</text></g>\n"
             }
         }
         out += "</g>\n"
@@ -109,31 +109,31 @@ public enum SVGChart {
         func py(_ v: Double) -> Double { originY + top + (1 - yScale.fraction(v)) * plotHeight }
         let plotLeft = originX + left, plotTop = originY + top, plotBottom = originY + top + plotHeight
 
-        var out = "<g class=\"panel\" data-title=\"\(escape(panel.title))\">\n"
+        var out = "<g class=\"panel\" data-title=\"\(chartText(panel.title))\">\n"
         out += "<text x=\"\(f(originX + panelWidth / 2))\" y=\"\(f(originY + 18))\" text-anchor=\"middle\" "
-            + "font-size=\"14\" font-weight=\"bold\">\(escape(panel.title))</text>\n"
+            + "font-size=\"14\" font-weight=\"bold\">\(chartText(panel.title))</text>\n"
         out += "<g class=\"grid\" stroke=\"#e4e4e4\" stroke-width=\"1\">"
         for t in yScale.ticks { out += "<line x1=\"\(f(plotLeft))\" y1=\"\(f(py(t)))\" x2=\"\(f(plotLeft + plotWidth))\" y2=\"\(f(py(t)))\"/>" }
         for t in xScale.ticks { out += "<line x1=\"\(f(px(t)))\" y1=\"\(f(plotTop))\" x2=\"\(f(px(t)))\" y2=\"\(f(plotBottom))\"/>" }
         out += "</g>\n<g class=\"ticks\" fill=\"#333333\">"
         for t in yScale.ticks {
-            out += "<text x=\"\(f(plotLeft - 6))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(escape(yScale.label(t)))</text>"
+            out += "<text x=\"\(f(plotLeft - 6))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(chartText(yScale.label(t)))</text>"
         }
         for t in xScale.ticks {
-            out += "<text x=\"\(f(px(t)))\" y=\"\(f(plotBottom + 16))\" text-anchor=\"middle\">\(escape(xScale.label(t)))</text>"
+            out += "<text x=\"\(f(px(t)))\" y=\"\(f(plotBottom + 16))\" text-anchor=\"middle\">\(chartText(xScale.label(t)))</text>"
         }
         out += "</g>\n"
         out += "<rect class=\"frame\" x=\"\(f(plotLeft))\" y=\"\(f(plotTop))\" width=\"\(f(plotWidth))\" "
             + "height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#555555\"/>\n"
         out += "<text x=\"\(f(plotLeft + plotWidth / 2))\" y=\"\(f(plotBottom + 36))\" text-anchor=\"middle\">"
-            + "\(escape(panel.xLabel))</text>\n"
+            + "\(chartText(panel.xLabel))</text>\n"
         let labelY = plotTop + plotHeight / 2, labelX = originX + 16
         out += "<text x=\"\(f(labelX))\" y=\"\(f(labelY))\" text-anchor=\"middle\" "
-            + "transform=\"rotate(-90 \(f(labelX)) \(f(labelY)))\">\(escape(panel.yLabel + (logarithmic ? " (log)" : "")))</text>\n"
+            + "transform=\"rotate(-90 \(f(labelX)) \(f(labelY)))\">\(chartText(panel.yLabel + (logarithmic ? " (log)" : "")))</text>\n"
         for series in panel.series {
             let visible = series.points.filter { $0.x.isFinite && $0.y.isFinite && (!logarithmic || $0.y > 0) }
             guard !visible.isEmpty else { continue }
-            let run = escape(series.label)
+            let run = chartText(series.label)
             if visible.count == 1 {
                 out += "<circle class=\"series\" data-run=\"\(run)\" cx=\"\(f(px(visible[0].x)))\" "
                     + "cy=\"\(f(py(visible[0].y)))\" r=\"3\" fill=\"\(series.colour)\"/>\n"
@@ -156,19 +156,7 @@ public enum SVGChart {
         let rounded = (v * 100).rounded() / 100
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.2f", rounded)
     }
-
-    /// Text made safe for XML content and attributes.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 }
+
+/// Escaped chart text (labels, titles, tick values).
+private func chartText(_ text: String) -> String { MarkupText.escape(text) }

@@ -122,15 +122,16 @@ public struct SolverComparison: Sendable {
     /// The side-by-side table as HTML (a section of the report).
     public func html() -> String {
         let (table, _) = progressTable()
+        let h = MarkupText.escape
         var out = "<table class=\"solvers\">\n<thead><tr><th></th>"
-        for run in runs { out += "<th colspan=\"\(1 + testOutputs.count)\">\(SVGChart.escape(run.label))</th>" }
-        out += "</tr><tr>" + table.columns.map { "<th class=\"num\">\(SVGChart.escape($0.title))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
-        for row in table.rows { out += "<tr>" + row.map { "<td class=\"num\">\(SVGChart.escape($0))</td>" }.joined() + "</tr>\n" }
+        for run in runs { out += "<th colspan=\"\(1 + testOutputs.count)\">\(h(run.label))</th>" }
+        out += "</tr><tr>" + table.columns.map { "<th class=\"num\">\(h($0.title))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+        for row in table.rows { out += "<tr>" + row.map { "<td class=\"num\">\(h($0))</td>" }.joined() + "</tr>\n" }
         out += "</tbody>\n</table>\n"
         let cost = costTable()
-        out += "<table class=\"cost\">\n<thead><tr>" + cost.columns.map { "<th>\(SVGChart.escape($0.title))</th>" }.joined()
+        out += "<table class=\"cost\">\n<thead><tr>" + cost.columns.map { "<th>\(h($0.title))</th>" }.joined()
             + "</tr></thead>\n<tbody>\n"
-        for row in cost.rows { out += "<tr>" + row.map { "<td>\(SVGChart.escape($0))</td>" }.joined() + "</tr>\n" }
-        return out + "</tbody>\n</table>\n<p class=\"meta\">\(SVGChart.escape(Self.costNote)).</p>\n"
+        for row in cost.rows { out += "<tr>" + row.map { "<td>\(h($0))</td>" }.joined() + "</tr>\n" }
+        return out + "</tbody>\n</table>\n<p class=\"meta\">\(h(Self.costNote)).</p>\n"
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 extension TrainingLog {
     /// The train table as Caffe's parse_log.py writes it: `NumIters,Seconds,LearningRate`
     /// and one column per train net output, one row per display. Empty cells where a
-    /// value is unknown (no timestamps in a SwiftCaffe log; no rate logged yet).
+    /// value is unknown (a log without timestamps, such as a copy of standard output;
+    /// no rate logged yet).
     public func trainCSV() -> String { Self.csv(train) }
 
     /// The test table of test net `net` (parse_log.py's `.test` file for net 0).

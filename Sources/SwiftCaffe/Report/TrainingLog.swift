@@ -2,7 +2,8 @@ import Foundation
 
 /// What a training log says about a run: the displayed loss, the train and test net
 /// outputs and the learning rate at each iteration, with seconds since training
-/// started when the log carries timestamps (Caffe's glog lines do).
+/// started when the log carries timestamps (Caffe's glog lines do, and so do the
+/// files `swiftcaffe train --log` writes; its standard output has none).
 ///
 /// Reads `swiftcaffe train`'s log and Caffe's own (`caffe train … 2>&1 | tee log`);
 /// lines it does not need (net set-up, snapshots, warnings) are skipped, so a log may
@@ -80,7 +81,7 @@ public struct TrainingLog: Sendable {
         var clock = GlogClock(year: year ?? Calendar.current.component(.year, from: Date()))
         var iteration: Int?
         var testNet: Int?
-        var recognised = 0, stamped = 0
+        var recognised = 0, stamped = 0, stampedBySwiftCaffe = 0
         var start: Double?
         var seconds: Double?
         for line in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
@@ -89,6 +90,7 @@ public struct TrainingLog: Sendable {
             recognised += 1
             if let stamp {
                 stamped += 1
+                if TrainingLogLine.isSwiftCaffeStamped(line, message: message) { stampedBySwiftCaffe += 1 }
                 let absolute = clock.seconds(stamp)
                 if start == nil { start = absolute }
                 seconds = absolute - (start ?? absolute)
@@ -130,7 +132,8 @@ public struct TrainingLog: Sendable {
                                   + "'Iteration N, loss = x', 'Iteration N, lr = x' or 'Test net output #i: name = x'",
                                   hint: "the formats understood are \(understoodFormats)")
         }
-        if stamped * 2 > recognised { log.format = .caffe }
+        // SwiftCaffe's stamped logs (train --log) borrow glog's prefix but are still its own.
+        if stamped * 2 > recognised && stampedBySwiftCaffe * 2 <= stamped { log.format = .caffe }
         log.train.rows.removeAll { $0.values.isEmpty }
         log.assignLearningRates()
         return log

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One line of a training log reduced to what a plot needs. The grammar covers the
 /// lines `Solver` writes (docs/solver.md, "Log lines") and the same lines as Caffe's
@@ -47,6 +52,35 @@ public enum TrainingLogLine: Equatable, Sendable {
         if message.first == " " { message = message.dropFirst() }
         let stamp = Stamp(month: month, day: day, secondOfDay: Double(hours * 3600 + minutes * 60 + seconds) + fraction)
         return (stamp, message)
+    }
+
+    /// The source glog's prefix names in SwiftCaffe's stamped logs (`train --log`,
+    /// `compare --solver`'s run logs), where Caffe's name a file and line.
+    public static let swiftCaffeSource = "swiftcaffe"
+
+    /// glog's prefix for the time `now` (UTC), as SwiftCaffe stamps its log files:
+    /// `I1202 18:20:42.123456 12345 swiftcaffe] ` (level, month and day, time with
+    /// microseconds, process id, source). `splitPrefix` reads it back, and so does
+    /// Caffe's tools/extra/parse_log.py, which splits the first two words into a date.
+    public static func glogPrefix(now: timespec, process: Int32 = getpid()) -> String {
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        return String(format: "I%02d%02d %02d:%02d:%02d.%06d %d ", parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
+                      parts.tm_min, parts.tm_sec, Int(now.tv_nsec / 1000), Int(process)) + swiftCaffeSource + "] "
+    }
+
+    /// The prefix for this moment (CLOCK_REALTIME).
+    public static func glogPrefixNow() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return glogPrefix(now: now)
+    }
+
+    /// Whether `line`'s glog prefix (up to `message`, which `splitPrefix` returned for
+    /// it) names SwiftCaffe as its source.
+    static func isSwiftCaffeStamped(_ line: Substring, message: Substring) -> Bool {
+        line[line.startIndex..<message.startIndex].hasSuffix(" \(swiftCaffeSource)] ")
     }
 
     /// What a log message says, or nil for a line a plot does not need.

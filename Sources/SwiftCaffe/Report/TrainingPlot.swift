@@ -28,8 +28,8 @@ public struct TrainingPlot: Sendable {
         self.logarithmicLoss = logarithmicLoss
         if xAxis == .seconds, let run = runs.first(where: { !$0.log.hasSeconds }) {
             throw SwiftCaffeError(.usage, "'\(run.log.source)' has no timestamps, so it cannot be plotted against seconds",
-                                  hint: "SwiftCaffe's log lines carry no time (Caffe's glog lines do, and so do the run "
-                                  + "logs 'swiftcaffe compare --solver' writes); plot it with --x iterations")
+                                  hint: "its lines carry no time (swiftcaffe train's standard output has none; the file of "
+                                  + "'swiftcaffe train --log FILE' and Caffe's glog lines have them); plot it with --x iterations")
         }
     }
 

@@ -83,7 +83,8 @@ final class CompareSolversCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("never").path))
         // The run logs carry glog stamps, so they plot against seconds.
         let log = try TrainingLog.read(path: out.appendingPathComponent("slow.log").path)
-        XCTAssertEqual(log.format, .caffe)
+        XCTAssertTrue(log.hasSeconds)
+        XCTAssertEqual(log.format, .swiftCaffe, "stamped by SwiftCaffe, not Caffe's log")
         XCTAssertEqual(log.test.first?.rows.map(\.iteration), [0, 3, 6])
         XCTAssertNotNil(log.peakMegabytes)
         for file in ["curves-iterations.svg", "curves-seconds.svg", "comparison.md", "report.html"] {

@@ -49,8 +49,9 @@ final class PlotCLITests: XCTestCase {
         let csv = try read("tables.train.train.csv").split(separator: "\n")
         XCTAssertEqual(csv.first, "NumIters,Seconds,LearningRate,loss")
         XCTAssertEqual(csv.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[0] }, ["0", "2", "4"])
-        XCTAssertTrue(csv[1].hasPrefix("0,,0.01,"), "no timestamps in SwiftCaffe's log: \(csv[1])")
-        let logLines = try read("train.log").split(separator: "\n")
+        XCTAssertNotNil(csv[1].range(of: #"^0,[0-9]+\.[0-9]{6},0\.01,"#, options: .regularExpression),
+                        "--log's lines are stamped, so the rows have seconds: \(csv[1])")
+        let logLines = try read("train.log").split(separator: "\n").map { TrainingLogLine.splitPrefix($0).message }
         let printed = try XCTUnwrap(logLines.first { $0.hasPrefix("    Train net output #0: loss = ") })
         let value = printed.dropFirst("    Train net output #0: loss = ".count).split(separator: " ")[0]
         XCTAssertEqual(csv[1].split(separator: ",").last.map(String.init), String(value))
@@ -60,16 +61,43 @@ final class PlotCLITests: XCTestCase {
         XCTAssertEqual(try read("tables.caffe.test.csv").split(separator: "\n").first, "NumIters,Seconds,LearningRate,accuracy,loss")
     }
 
+    /// Regression: `plot --x seconds` refused SwiftCaffe's own train logs, whose lines
+    /// had no time. --log's lines are stamped now: the plot is drawn, and its x values
+    /// (the CSV's Seconds, the same numbers) start at 0 and increase.
+    func testPlotOwnLogAgainstSeconds() throws {
+        try train()
+        let r = try run(["plot", "train.log", "--x", "seconds", "-o", "seconds.svg", "--csv", "tables"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("from SwiftCaffe log train.log"), r.stdout)
+        XCTAssertTrue(try read("seconds.svg").contains(">seconds</text>"), "the x axis is seconds")
+        func seconds(_ table: String) throws -> [Double] {
+            try read(table).split(separator: "\n").dropFirst().map { row in
+                try XCTUnwrap(Double(row.split(separator: ",", omittingEmptySubsequences: false)[1]), String(row))
+            }
+        }
+        let train = try seconds("tables.train.csv"), test = try seconds("tables.test.csv")
+        XCTAssertEqual(train.count, 3, "displays at 0, 2 and 4")
+        XCTAssertEqual(test.count, 4, "tests at 0, 2, 4 and 6")
+        XCTAssertGreaterThanOrEqual(test[0], 0)
+        for values in [train, test] {
+            for (a, b) in zip(values, values.dropFirst()) { XCTAssertLessThan(a, b, "seconds increase: \(values)") }
+        }
+        XCTAssertLessThanOrEqual(test[0], train[0], "the test at iteration 0 runs before its training display")
+    }
+
     func testPlotErrors() throws {
         try write("just some notes\n", "notes.txt")
         let r = try run(["plot", "notes.txt", "-o", "x.svg"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("'notes.txt' has no training progress in it"), r.stderr)
         XCTAssertTrue(r.stderr.contains("hint: the formats understood are SwiftCaffe's log"), r.stderr)
-        try train()
-        let seconds = try run(["plot", "train.log", "--x", "seconds", "-o", "x.svg"])
+        // Standard output has no timestamps (only --log's file has).
+        let trained = try run(["train", "--solver", "solver.prototxt"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        try write(trained.stdout, "stdout.log")
+        let seconds = try run(["plot", "stdout.log", "--x", "seconds", "-o", "x.svg"])
         XCTAssertEqual(seconds.status, 64)
-        XCTAssertTrue(seconds.stderr.contains("'train.log' has no timestamps"), seconds.stderr)
+        XCTAssertTrue(seconds.stderr.contains("'stdout.log' has no timestamps"), seconds.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x.svg").path))
     }
 

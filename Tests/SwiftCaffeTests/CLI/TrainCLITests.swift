@@ -65,8 +65,11 @@ final class TrainCLITests: XCTestCase {
         for line in out where line.hasPrefix("Iteration ") && line.contains("loss = ") {
             XCTAssertNotNil(line.range(of: #"^Iteration \d+, loss = [-0-9.e+]+$"#, options: .regularExpression), line)
         }
+        // The file has the same lines, each behind glog's prefix (its time, for plot --x seconds).
         let logged = lines(try String(contentsOf: directory.appendingPathComponent("train.log"), encoding: .utf8))
-        XCTAssertEqual(logged, out)
+        let prefix = #"^I\d{4} \d\d:\d\d:\d\d\.\d{6} \d+ swiftcaffe\] "#
+        for line in logged { XCTAssertNotNil(line.range(of: prefix, options: .regularExpression), line) }
+        XCTAssertEqual(logged.map { $0.replacingOccurrences(of: prefix, with: "", options: .regularExpression) }, out)
         XCTAssertFalse(r.stdout.contains("\r") || r.stdout.contains("\u{1B}"))
         XCTAssertFalse(r.stderr.contains("\r") || r.stderr.contains("\u{1B}"), r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("snaps/tiny_iter_4.solverstate").path))

@@ -6,16 +6,11 @@ import XCTest
 final class LSTMTests: XCTestCase {
     /// An LSTM of `hidden` cells with uniform fillers.
     func makeLSTM(hidden: Int = 3, options: String = "") throws -> Layer {
-        try LayerTest.make(#"""
-            name: "lstm" type: "LSTM" recurrent_param { num_output: \#(hidden) \#(options)
-              weight_filler { type: "uniform" min: -0.5 max: 0.5 } bias_filler { type: "uniform" min: -0.5 max: 0.5 } }
-            """#)
+        try RecurrentLayerTest.make(.lstm, hidden: hidden, options: options)
     }
 
     /// cont for T × N: 0 at t = 0 and where `starts` says, 1 elsewhere.
-    func cont(_ t: Int, _ n: Int, starts: Set<Int> = []) -> Blob {
-        NeuronTest.blob([t, n], (0..<(t * n)).map { i in i < n || starts.contains(i) ? 0 : 1 })
-    }
+    func cont(_ t: Int, _ n: Int, starts: Set<Int> = []) -> Blob { RecurrentLayerTest.cont(t, n, starts: starts) }
 
     func testParametersInCaffesOrderAndShapes() throws {
         let plain = try makeLSTM(hidden: 2)
@@ -46,47 +41,10 @@ final class LSTMTests: XCTestCase {
     }
 
     /// Forward and backward against the net Caffe unrolls, written by hand (every
-    /// gate its own layer), with a static input and the state exposed.
+    /// gate its own layer), with and without a static input and the state exposed.
     func testMatchesTheHandUnrolledNet() throws {
         for (staticSize, expose) in [(0, false), (2, true), (0, true)] {
-            let (t, n, d, h) = (3, 2, 3, 2)
-            let layer = try makeLSTM(hidden: h, options: expose ? "expose_hidden: true" : "")
-            var bottom = [LayerTest.blob([t, n, d], seed: 1), cont(t, n, starts: [5])]
-            if staticSize > 0 { bottom.append(LayerTest.blob([n, staticSize], seed: 2)) }
-            if expose { bottom += [LayerTest.blob([1, n, h], seed: 3), LayerTest.blob([1, n, h], seed: 4)] }
-            let top = try LayerTest.setUp(layer, bottom: bottom, tops: expose ? 3 : 1)
-            let weights = [LayerTest.blob([t, n, h], seed: 5), LayerTest.blob([1, n, h], seed: 6), LayerTest.blob([1, n, h], seed: 7)]
-            let reference = UnrolledRecurrentNet(kind: .lstm, timesteps: t, streams: n, inputSize: d, hidden: h,
-                                                 staticSize: staticSize)
-            let net = try reference.build(sharing: layer, bottom: bottom, weights: expose ? weights : [weights[0]])
-            _ = try net.forward()
-            try net.backward()
-
-            try layer.forward(bottom: bottom, top: top)
-            let what = "static \(staticSize), expose_hidden \(expose)"
-            NeuronTest.assertClose(top[0].dataArray, try XCTUnwrap(net.blob(named: "out")).dataArray, accuracy: 1e-6, what)
-            if expose {
-                NeuronTest.assertClose(top[1].dataArray, try XCTUnwrap(net.blob(named: "h_3")).dataArray, accuracy: 1e-6, what)
-                NeuronTest.assertClose(top[2].dataArray, try XCTUnwrap(net.blob(named: "c_3")).dataArray, accuracy: 1e-6, what)
-            }
-            for k in top.indices { top[k].setDiff(weights[k].dataArray) }
-            for p in layer.blobs { p.fillDiff(0) }
-            try layer.backward(top: top, propagateDown: bottom.indices.map { $0 != 1 }, bottom: bottom)
-            NeuronTest.assertClose(bottom[0].diffArray, try XCTUnwrap(net.blob(named: "x")).diffArray, accuracy: 1e-5, "x " + what)
-            if staticSize > 0 {
-                NeuronTest.assertClose(bottom[2].diffArray, try XCTUnwrap(net.blob(named: "x_static")).diffArray,
-                                       accuracy: 1e-5, "static " + what)
-            }
-            if expose {
-                let first = staticSize > 0 ? 3 : 2
-                for (k, name) in ["h_0", "c_0"].enumerated() {
-                    NeuronTest.assertClose(bottom[first + k].diffArray, try XCTUnwrap(net.blob(named: name)).diffArray,
-                                           accuracy: 1e-5, name + " " + what)
-                }
-            }
-            for (k, diff) in try reference.parameterDiffs(net).enumerated() {
-                NeuronTest.assertClose(layer.blobs[k].diffArray, diff, accuracy: 1e-5, "param \(k) " + what)
-            }
+            try RecurrentLayerTest.assertMatchesUnrolledNet(.lstm, sizes: (3, 2, 3, 2), staticSize: staticSize, expose: expose)
         }
     }
 
@@ -125,14 +83,7 @@ final class LSTMTests: XCTestCase {
     }
 
     func testNoGradientToTheContinuationFlags() throws {
-        let layer = try makeLSTM()
-        let bottom = [LayerTest.blob([2, 1, 2]), cont(2, 1)]
-        let top = try LayerTest.setUp(layer, bottom: bottom)
-        try layer.forward(bottom: bottom, top: top)
-        XCTAssertFalse(layer.allowsForceBackward(bottomIndex: 1))
-        XCTAssertTrue(layer.allowsForceBackward(bottomIndex: 0))
-        let e = TestSupport.error { try layer.backward(top: top, propagateDown: [true, true], bottom: bottom) }
-        XCTAssertTrue(e?.message.contains("sequence continuation input (bottom 1)") ?? false, "\(String(describing: e))")
+        try RecurrentLayerTest.assertNoGradientToTheContinuationFlags(.lstm)
     }
 
     func testParameterAndShapeErrors() throws {
@@ -183,22 +134,9 @@ final class LSTMTests: XCTestCase {
         XCTAssertTrue(e?.message.contains("shape mismatch") ?? false, "\(String(describing: e))")
     }
 
-    /// A layer after this one may work on its top in place (Dropout): backward must not
-    /// depend on the top's values after forward.
+    /// A layer after this one may work on its top in place (Dropout).
     func testBackwardDoesNotReadTheTopValues() throws {
-        let layer = try makeLSTM(hidden: 3)
-        let bottom = [LayerTest.blob([3, 2, 4], seed: 1), cont(3, 2)]
-        let top = try LayerTest.setUp(layer, bottom: bottom)
-        var gradients: [[Float]] = []
-        for overwrite in [false, true] {
-            try layer.forward(bottom: bottom, top: top)
-            if overwrite { top[0].fillData(0) }
-            top[0].setDiff(LayerTest.blob(top[0].shape, seed: 9).dataArray)
-            for p in layer.blobs { p.fillDiff(0) }
-            try layer.backward(top: top, propagateDown: [true, false], bottom: bottom)
-            gradients.append(bottom[0].diffArray + layer.blobs.flatMap(\.diffArray))
-        }
-        XCTAssertEqual(gradients[0], gradients[1])
+        try RecurrentLayerTest.assertBackwardDoesNotReadTheTopValues(.lstm)
     }
 
     func testNoAllocationsAfterWarmUp() throws {

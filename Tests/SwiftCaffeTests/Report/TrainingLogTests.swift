@@ -66,6 +66,36 @@ final class TrainingLogTests: XCTestCase {
         XCTAssertNil(TrainingLogLine.parse(message: "Snapshotting to binary proto file x_iter_2.caffemodel"))
     }
 
+    /// The prefix `train --log` writes reads back as the time it was written, and a log
+    /// stamped by SwiftCaffe stays a SwiftCaffe log (with seconds).
+    func testSwiftCaffesGlogPrefixRoundTrip() throws {
+        // 2026-12-02 18:20:42.123456 UTC.
+        let prefix = TrainingLogLine.glogPrefix(now: timespec(tv_sec: 1_796_235_642, tv_nsec: 123_456_789), process: 4321)
+        XCTAssertEqual(prefix, "I1202 18:20:42.123456 4321 swiftcaffe] ")
+        let (stamp, message) = TrainingLogLine.splitPrefix(Substring(prefix + "Iteration 100, loss = 0.5"))
+        XCTAssertEqual(stamp?.month, 12)
+        XCTAssertEqual(stamp?.day, 2)
+        XCTAssertEqual(stamp?.secondOfDay ?? 0, 18 * 3600 + 20 * 60 + 42.123456, accuracy: 1e-9)
+        XCTAssertEqual(message, "Iteration 100, loss = 0.5")
+        XCTAssertEqual(TrainingLogLine.glogPrefix(now: timespec(tv_sec: 0, tv_nsec: 999), process: 1), "I0101 00:00:00.000000 1 swiftcaffe] ")
+
+        let text = """
+            I1202 18:20:40.000000 7 swiftcaffe] Solving tiny
+            I1202 18:20:40.500000 7 swiftcaffe] Iteration 0, loss = 2
+            I1202 18:20:40.500000 7 swiftcaffe]     Train net output #0: loss = 2 (* 1 = 2 loss)
+            I1202 18:20:41.250000 7 swiftcaffe] Iteration 10, loss = 1
+            I1202 18:20:41.250000 7 swiftcaffe]     Train net output #0: loss = 1 (* 1 = 1 loss)
+            """
+        let log = try TrainingLog.parse(text, source: "stamped.log", year: 2026)
+        XCTAssertEqual(log.format, .swiftCaffe)
+        XCTAssertTrue(log.hasSeconds)
+        try assertClose(log.displayLoss.rows.map(\.seconds), [0.5, 1.25])
+        // The same lines behind Caffe's prefix are Caffe's log.
+        let caffe = try TrainingLog.parse(text.replacingOccurrences(of: " 7 swiftcaffe] ", with: " 7 solver.cpp:218] "),
+                                          source: "caffe.log", year: 2026)
+        XCTAssertEqual(caffe.format, .caffe)
+    }
+
     func testYearRolloverKeepsSecondsIncreasing() throws {
         let text = """
             I1231 23:59:59.000000 1 solver.cpp:1] Iteration 0, loss = 1
