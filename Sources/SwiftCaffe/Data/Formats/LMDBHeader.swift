@@ -5,7 +5,8 @@ import Foundation
 /// disk that filled) still says it has all its pages, and liblmdb's first read past the
 /// end of the file is a SIGBUS that kills the process (found by fuzz/, see
 /// docs/reliability.md). Checking that every page the headers name lies inside the
-/// file turns that into an error naming the database.
+/// file, and that both headers give the same page size (liblmdb places pages by it),
+/// turns that into an error naming the database.
 ///
 /// Layout (LMDB 0.9, 64-bit): each meta page is a 16-byte page header (pgno, pad,
 /// flags with P_META = 0x08, lower, upper) then MDB_meta: magic 0xBEEFC0DE, version,
@@ -19,7 +20,8 @@ enum LMDBHeader {
     static let invalidPage = UInt64.max
 
     /// Throws a SwiftCaffeError naming `database` if `dataFile` is too short for what
-    /// its meta pages describe, or has no LMDB header at all.
+    /// its meta pages describe, its meta pages contradict each other or name header
+    /// pages as roots, or it has no LMDB header at all.
     static func check(dataFile: String, database: String) throws {
         let fd = open(dataFile, O_RDONLY)
         guard fd >= 0 else { return }  // liblmdb reports an unreadable file itself
@@ -38,6 +40,10 @@ enum LMDBHeader {
                             hint: "the database was cut short (an interrupted copy or conversion, a full disk); "
                                 + "copy it again or re-run the conversion")
         }
+        func corrupt(_ detail: String) -> SwiftCaffeError {
+            SwiftCaffeError(.io, "LMDB database '\(database)' is corrupt: \(detail)",
+                            hint: "its header pages were overwritten; copy the database again or re-run the conversion")
+        }
         guard readMeta(at: 0), u32(header, 16) == magic, u16(header, 10) & metaFlag != 0 else {
             throw SwiftCaffeError(.io, "'\(database)' is not a valid LMDB database: its data.mdb "
                                   + (fileSize < UInt64(header.count) ? "is only \(fileSize) bytes long"
@@ -46,13 +52,22 @@ enum LMDBHeader {
         }
         let pageSize = UInt64(u32(header, 40))
         guard pageSize >= 512, pageSize <= 1 << 16, pageSize & (pageSize - 1) == 0 else {
-            throw SwiftCaffeError(.io, "LMDB database '\(database)' is corrupt: its header gives a page size of \(pageSize)")
+            throw corrupt("its header gives a page size of \(pageSize)")
         }
         for meta in 0..<UInt64(2) {
             guard readMeta(at: meta * pageSize) else {
                 throw truncated("data.mdb is \(fileSize) bytes, shorter than its two \(pageSize)-byte header pages")
             }
             guard u32(header, 16) == magic else { continue }  // liblmdb rejects a bad second header itself
+            // liblmdb finds the second header one page in by the first's page size, then
+            // takes the page size of the newer header and looks for the second header again
+            // at that size: past the end of the file it is a SIGBUS inside mdb_env_open,
+            // inside it the wrong pages. Every header liblmdb writes repeats the database's
+            // one page size, so two sizes mean a damaged header.
+            let metaPageSize = UInt64(u32(header, 40))
+            guard metaPageSize == pageSize else {
+                throw corrupt("its two header pages give different page sizes (\(pageSize) and \(metaPageSize) bytes)")
+            }
             let lastPage = u64(header, 136)
             let (pages, o1) = lastPage.addingReportingOverflow(1)
             let (needed, o2) = pages.multipliedReportingOverflow(by: pageSize)
@@ -64,8 +79,8 @@ enum LMDBHeader {
             // and aborts otherwise) and not past the last page.
             for root in [u64(header, 40 + 40), u64(header, 40 + 48 + 40)] where root != invalidPage {
                 guard root > 1, root <= lastPage else {
-                    throw SwiftCaffeError(.io, "LMDB database '\(database)' is corrupt: its header names page \(root) "
-                                          + "as a root" + (root > 1 ? ", past its last page \(lastPage)" : ", a header page"))
+                    throw corrupt("its header names page \(root) as a root"
+                                  + (root > 1 ? ", past its last page \(lastPage)" : ", a header page"))
                 }
             }
         }

@@ -85,4 +85,42 @@ final class LMDBHeaderTests: XCTestCase {
                            true)
         }
     }
+
+    /// Bug 4 (fuzz/corpus/lmdb/database_page_size_differs_*): the second header's page
+    /// size damaged while the first still says 4096. liblmdb finds the second header one
+    /// page in by the first's size, then takes the page size from the newer header — here
+    /// the second — and reads that header again at its own size: past the end of the
+    /// file, a SIGBUS inside mdb_env_open (for 8192, it maps the tree at the wrong pages).
+    func testHeadersDisagreeingOnThePageSizeAreAnError() throws {
+        let (path, file) = try makeDatabase()
+        // The header fields read little-endian: page size at 16 + 24, txnid at 16 + 128.
+        func field(_ at: Int, _ size: Int) -> UInt64 {
+            (0..<size).reduce(0) { $0 | UInt64(file[at + $1]) << (8 * UInt64($1)) }
+        }
+        XCTAssertEqual(field(40, 4), 4096)
+        XCTAssertEqual(field(4096 + 40, 4), 4096)
+        XCTAssertGreaterThan(field(4096 + 144, 8), field(144, 8), "liblmdb must pick the second header")
+        XCTAssertLessThan(file.count, 0x7400 + 4096, "a second header one damaged page size in is past the end")
+        // 0x7400 is the fuzzer's value (one byte changed); 32768 and 8192 are page sizes
+        // liblmdb itself could have written.
+        for size: UInt32 in [0x7400, 0x8000, 0x2000] {
+            var damaged = file
+            (0..<4).forEach { damaged[4096 + 40 + $0] = UInt8(truncatingIfNeeded: size >> (8 * UInt32($0))) }
+            try write(damaged, to: path)
+            let error = openError(path)
+            XCTAssertEqual(error?.kind, .io)
+            XCTAssertEqual(error?.message, "LMDB database '\(path)' is corrupt: its two header pages give different "
+                           + "page sizes (4096 and \(size) bytes)")
+            XCTAssertNotNil(error?.hint)
+        }
+        // The first header's page size damaged: the second header is looked for 8192 bytes
+        // in, finds a tree page, and liblmdb refuses the file itself.
+        var damaged = file
+        damaged[40 + 1] = 0x20
+        try write(damaged, to: path)
+        XCTAssertEqual(openError(path)?.message.hasPrefix("'\(path)' is not a valid LMDB database"), true)
+        // Undamaged again, it opens.
+        try write(file, to: path)
+        XCTAssertEqual(try LMDBDatabase(path: path, mode: .read).count, 40)
+    }
 }
