@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 iters="${1:-300}"
 bin="${SWIFTCAFFE:-.build/release/swiftcaffe}"
 data=data/fashion_mnist
-[ -d "$data/fashion_mnist_train_lmdb" ] || examples/fashion_mnist/train.sh >/dev/null
+[ -d "$data/fashion_mnist_train_lmdb" ] || examples/fashion_mnist/prepare.sh >/dev/null   # installs and converts
 for batch in 64 32; do
   awk -v b="$batch" '/batch_size: 64/ { sub(/batch_size: 64/, "batch_size: " b) } { print }' \
     models/fashion_mnist/lenet_train_test.prototxt > "$data/lenet_speed$batch.prototxt"
