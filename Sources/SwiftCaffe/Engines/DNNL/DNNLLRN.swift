@@ -80,17 +80,11 @@ final class DNNLLRN {
 
     /// The input from its engine copy or plain storage; the output left as an engine copy.
     func forward(input: Blob, output: Blob) throws {
-        try src.load(input, diff: false)
-        try dst.prepare(output, diff: false)
-        try forwardPass.execute()
-        try dst.publish(output, diff: false)
+        try forwardPass.run(reading: src, from: input, writing: dst, to: output, diff: false)
     }
 
     /// Reads what the forward read (the bottom is unchanged in between: LRN is never in place).
     func backward(output: Blob, input: Blob) throws {
-        try diffDst.load(output, diff: true)
-        try diffSrc.prepare(input, diff: true)
-        try backwardPass.execute()
-        try diffSrc.publish(input, diff: true)
+        try backwardPass.run(reading: diffDst, from: output, writing: diffSrc, to: input, diff: true)
     }
 }

@@ -109,10 +109,7 @@ final class DNNLPooling {
 
     /// The input from its engine copy or plain storage; the output left as an engine copy.
     func forward(input: Blob, output: Blob) throws {
-        try src.load(input, diff: false)
-        try dst.prepare(output, diff: false)
-        try forwardPass.execute()
-        try dst.publish(output, diff: false)
+        try forwardPass.run(reading: src, from: input, writing: dst, to: output, diff: false)
     }
 
     /// bottom diff = routed (MAX, through the workspace) or spread (AVE) top diff.
@@ -120,9 +117,6 @@ final class DNNLPooling {
         guard let backwardPass, let diffDst, let diffSrc else {
             throw SwiftCaffeError(.semantic, "pooling was set up for inference and cannot run backward")
         }
-        try diffDst.load(output, diff: true)
-        try diffSrc.prepare(input, diff: true)
-        try backwardPass.execute()
-        try diffSrc.publish(input, diff: true)
+        try backwardPass.run(reading: diffDst, from: output, writing: diffSrc, to: input, diff: true)
     }
 }

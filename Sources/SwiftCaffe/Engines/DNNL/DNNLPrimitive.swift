@@ -126,6 +126,17 @@ final class DNNLPrimitive {
                               "executing")
         try DNNLContext.check(dnnl_stream_wait(context.stream), "waiting for the stream")
     }
+
+    /// One pass of a one-input, one-output primitive (pooling, LRN, ReLU; forward or
+    /// backward): `source` read from `from` (its data, or its diff when `diff`), the pass
+    /// run, `destination` left as `to`'s engine copy.
+    func run(reading source: DNNLOperand, from: Blob, writing destination: DNNLOperand, to: Blob,
+             diff: Bool) throws {
+        try source.load(from, diff: diff)
+        try destination.prepare(to, diff: diff)
+        try execute()
+        try destination.publish(to, diff: diff)
+    }
 }
 
 /// An argument as a primitive wants it, fed from or written to a Blob.

@@ -69,18 +69,12 @@ final class DNNLReLU {
 
     /// y = max(x, 0) + slope · min(x, 0); in place, `input` and `output` are one blob.
     func forward(input: Blob, output: Blob) throws {
-        try src.load(input, diff: false)
-        try dst.prepare(output, diff: false)
-        try forwardPass.execute()
-        try dst.publish(output, diff: false)
+        try forwardPass.run(reading: src, from: input, writing: dst, to: output, diff: false)
     }
 
     /// ∂x = ∂y where x > 0 (read from y in place), ∂y · slope elsewhere.
     func backward(output: Blob, input: Blob) throws {
         try backwardData.load(shape.readsOutput ? output : input, diff: false)
-        try diffDst.load(output, diff: true)
-        try diffSrc.prepare(input, diff: true)
-        try backwardPass.execute()
-        try diffSrc.publish(input, diff: true)
+        try backwardPass.run(reading: diffDst, from: output, writing: diffSrc, to: input, diff: true)
     }
 }
