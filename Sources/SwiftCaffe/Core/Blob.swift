@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// An N-dimensional Float32 tensor with a gradient, Caffe's unit of data.
 ///
@@ -30,6 +31,12 @@ public final class Blob {
     /// Counts the reshapes that changed `shape`: `Net.forward` compares it with what
     /// each layer last saw and reshapes only the layers whose bottoms changed.
     public private(set) var shapeVersion = 0
+    /// Counts the moments the values may have changed: every mutable plain access
+    /// (`data`, `dataForOverwrite`, and what builds on them), an engine writing them
+    /// (`setEngineData`) and a reshape. An engine that keeps a converted copy of a
+    /// parameter (oneDNN's blocked weights) converts again only when it changed.
+    /// Atomic: readers on several threads may touch `data` at once.
+    private let valueVersion = Atomic<UInt64>(0)
     private var capacity = 0
     private var dataStorage: UnsafeMutablePointer<Float>?
     private var diffStorage: UnsafeMutablePointer<Float>?
@@ -75,6 +82,7 @@ public final class Blob {
             // The engine copies describe the old shape: keep their values as plain ones.
             materialize()
             shapeVersion &+= 1
+            valuesMayChange()
         }
         shape = newShape
         count = newCount
@@ -115,6 +123,7 @@ public final class Blob {
     /// an engine's copy, if current, is converted into it first (and dropped: the caller
     /// may write).
     public var data: UnsafeMutablePointer<Float> {
+        valuesMayChange()
         let pointer = plainPointer(&dataStorage)
         if let copy = dataCopy {
             dataCopy = nil
@@ -134,6 +143,24 @@ public final class Blob {
         return pointer
     }
 
+    /// The values for a reader that promises not to write them: as `data`, but the
+    /// `dataVersion` stays, so copies engines made of them stay valid.
+    public var readOnlyData: UnsafePointer<Float> {
+        let pointer = plainPointer(&dataStorage)
+        if let copy = dataCopy {
+            dataCopy = nil
+            copy.convert(into: pointer)
+        }
+        return UnsafePointer(pointer)
+    }
+
+    /// Changes whenever the values may have changed (see `valueVersion`); equal
+    /// versions of one blob mean equal values.
+    public var dataVersion: UInt64 { valueVersion.load(ordering: .relaxed) }
+
+    @inline(__always)
+    private func valuesMayChange() { valueVersion.wrappingAdd(1, ordering: .relaxed) }
+
     // MARK: Engine copies
 
     /// The engine copy holding the current values (plain storage stale), if any.
@@ -142,13 +169,17 @@ public final class Blob {
     public var engineDiff: (any EngineCopy)? { diffCopy }
 
     /// An engine has just written the values into `copy`: the plain storage is stale.
-    public func setEngineData(_ copy: any EngineCopy) { dataCopy = copy }
+    public func setEngineData(_ copy: any EngineCopy) {
+        valuesMayChange()
+        dataCopy = copy
+    }
     /// An engine has just written the gradient into `copy`: the plain storage is stale.
     public func setEngineDiff(_ copy: any EngineCopy) { diffCopy = copy }
 
     /// The plain storage for a writer that overwrites every value: an engine copy is
     /// dropped without being converted.
     public var dataForOverwrite: UnsafeMutablePointer<Float> {
+        valuesMayChange()
         dataCopy = nil
         return plainPointer(&dataStorage)
     }

@@ -18,8 +18,8 @@ struct ConvolutionShape: Equatable {
 /// backward-weights (+ bias) primitives for one shape, on the layouts oneDNN chooses
 /// (`format_tag any`). Activations and their gradients stay in the blocked layout
 /// between oneDNN layers (`DNNLOperand`: engine copies of the Blobs); plain inputs and
-/// Caffe's weight layout are converted at the boundary (weights every pass: ≈ 0.1 ms;
-/// the time is counted).
+/// Caffe's weight layout are converted at the boundary (the weights only when they
+/// changed since the last pass; the time is counted).
 ///
 /// Grouped weights are oneDNN's 5-D {g, oc/g, ic/g, kh, kw}, which is Caffe's
 /// Cout × (C/g) × kh × kw memory read with one more axis. oneDNN's dilation counts the
@@ -171,8 +171,8 @@ final class DNNLConvolution {
     /// converted now when `exclusive` is false (several bottom/top pairs share this memory).
     func forward(input: Blob, weights weightBlob: Blob, bias biasBlob: Blob?, output: Blob, exclusive: Bool) throws {
         try src.load(input, diff: false)
-        try weights.load(weightBlob.data)
-        if let bias, let biasBlob { try bias.load(biasBlob.data) }
+        try weights.load(parameter: weightBlob)
+        if let bias, let biasBlob { try bias.load(parameter: biasBlob) }
         try dst.prepare(output, diff: false)
         try forwardPass.execute()
         try dst.publish(output, diff: false, exclusive: exclusive)
@@ -186,7 +186,7 @@ final class DNNLConvolution {
                   data: Bool, weightGradient: Bool, biasGradient: Bool, exclusive: Bool) throws {
         try diffDst.load(output, diff: true)
         if data {
-            try dataWeights.load(weightBlob.data)
+            try dataWeights.load(parameter: weightBlob)
             try diffSrc.prepare(input, diff: true)
             try backwardData.execute()
             try diffSrc.publish(input, diff: true, exclusive: exclusive)

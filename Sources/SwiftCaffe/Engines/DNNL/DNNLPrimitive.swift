@@ -161,6 +161,9 @@ final class DNNLOperand: EngineCopy {
     private var uses: [(primitive: DNNLPrimitive, argument: Int32)] = []
     /// The memory the uses read now: `inner`, or another operand's.
     private var current: DNNLMemory
+    /// The parameter whose values `inner` holds, at `cachedVersion` (`load(parameter:)`).
+    private var cachedParameter: Blob?
+    private var cachedVersion: UInt64 = 0
 
     enum Direction { case input, output, accumulatingOutput }
 
@@ -227,12 +230,21 @@ final class DNNLOperand: EngineCopy {
         if let toInner { try clock.measure { try toInner.execute() } }
     }
 
-    /// Before the primitive, for a plain buffer (weights, bias): binds and converts it.
+    /// Before the primitive, for a parameter (weights, bias) in Caffe's plain layout:
+    /// converted into `inner` only when its values changed since the last conversion
+    /// (`Blob.dataVersion`): once per solver update in training, once in all for
+    /// inference. Read through `readOnlyData`, so loading does not itself count as a change.
     @inline(__always)
-    func load(_ pointer: UnsafeMutablePointer<Float>) throws {
+    func load(parameter blob: Blob) throws {
         point(at: inner)
+        let pointer = UnsafeMutablePointer(mutating: blob.readOnlyData)
+        guard let toInner else { return try plain.bind(pointer) }
+        let version = blob.dataVersion
+        guard cachedParameter !== blob || cachedVersion != version else { return }
         try plain.bind(pointer)
-        if let toInner { try clock.measure { try toInner.execute() } }
+        try clock.measure { try toInner.execute() }
+        cachedParameter = blob
+        cachedVersion = version
     }
 
     @inline(__always)
