@@ -9,6 +9,9 @@ import CaffeProto
 /// Backward: W diff += top_diffᵀ · bottom (transpose: bottomᵀ · top_diff), bias diff +=
 /// column sums of top_diff, bottom diff = top_diff · W (transpose: top_diff · Wᵀ).
 /// Cannot run in place.
+///
+/// On the dnnl engine, in a TEST-phase net, the forward is oneDNN's
+/// (`DNNLInnerProduct`, weights converted once per change); training stays on OpenBLAS.
 public final class InnerProductLayer: Layer {
     public let numOutput: Int
     public let biasTerm: Bool
@@ -21,6 +24,8 @@ public final class InnerProductLayer: Layer {
     private let biasFiller: Filler?
     /// M ones, for the bias GEMM and its gradient.
     private let biasMultiplier = Blob(0)
+    /// oneDNN's inference forward for the current shape (dnnl engine, TEST phase).
+    private(set) var dnnl: DNNLInnerProduct?
 
     public required init(param: Caffe_LayerParameter) throws {
         let p = param.innerProductParam
@@ -73,16 +78,27 @@ public final class InnerProductLayer: Layer {
             try biasMultiplier.reshape([rows])
             biasMultiplier.fillData(1)
         }
+        let shape = InnerProductShape(rows: rows, inputs: k, outputs: numOutput, transpose: transpose, bias: biasTerm)
+        dnnl = phase != .test ? nil
+            : engineKernels(asksForReference: false, current: dnnl,
+                            fits: { $0.shape == shape }) { rows > 0 && k > 0 ? try DNNLInnerProduct(shape) : nil }
     }
+
+    public override var engineDescription: String { dnnl.map { "dnnl \($0.implementation)" } ?? "openblas" }
+    public override var conversionNanoseconds: UInt64 { dnnl?.clock.nanoseconds ?? 0 }
+    public override func resetConversionTime() { dnnl?.clock.reset() }
 
     public override func forward(bottom: [Blob], top: [Blob]) throws {
         let (m, n, k) = (rows, numOutput, inputs)
         let y = top[0].data                          // M × N
         guard m > 0 else { return }
         guard k > 0 else { y.update(repeating: 0, count: m * n); return addBias(y) }
+        if let dnnl {
+            return try dnnl.forward(input: bottom[0], weights: blobs[0], bias: biasTerm ? blobs[1] : nil, output: top[0])
+        }
         // y[M × N] = x[M × K] · op(W), op(W) = Wᵀ (W: N × K) or W (W: K × N when transpose)
         BLAS.gemm(transposeA: false, transposeB: !transpose, m: m, n: n, k: k, alpha: 1,
-                  a: bottom[0].data, b: blobs[0].data, beta: 0, c: y)
+                  a: bottom[0].data, b: blobs[0].readOnlyData, beta: 0, c: y)
         addBias(y)
     }
 
@@ -90,7 +106,7 @@ public final class InnerProductLayer: Layer {
     private func addBias(_ y: UnsafeMutablePointer<Float>) {
         guard biasTerm else { return }
         BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: numOutput, k: 1, alpha: 1,
-                  a: biasMultiplier.data, b: blobs[1].data, beta: 1, c: y)
+                  a: biasMultiplier.data, b: blobs[1].readOnlyData, beta: 1, c: y)
     }
 
     public override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
@@ -117,7 +133,7 @@ public final class InnerProductLayer: Layer {
         if propagateDown.count > 0, propagateDown[0], k > 0 {
             // dx[M × K] = dy[M × N] · W[N × K]  (transpose: dy · Wᵀ, W: K × N)
             BLAS.gemm(transposeA: false, transposeB: transpose, m: m, n: k, k: n, alpha: 1,
-                      a: dy, b: blobs[0].data, beta: 0, c: bottom[0].diff)
+                      a: dy, b: blobs[0].readOnlyData, beta: 0, c: bottom[0].diff)
         }
     }
 

@@ -191,3 +191,85 @@ final class DNNLEngineTests: XCTestCase {
         }
     }
 }
+
+/// The dnnl engine keeps converted copies of parameters (blocked weights) and of the
+/// inner product's weights in TEST nets: a change of the weights between two forwards
+/// must reach the second one.
+final class DNNLParameterCacheTests: XCTestCase {
+    func testInnerProductInATestNetRunsOnOneDNNAndMatchesTheReference() throws {
+        for text in ["num_output: 32", "num_output: 6 transpose: true", "num_output: 3 bias_term: false axis: 2"] {
+            let definition = """
+                type: "InnerProduct" inner_product_param { \(text)
+                    weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.5 } }
+                """
+            let (reference, fast) = try pair(definition, bottom: [3, 16, 4, 4])
+            XCTAssertTrue(fast.layer.engineDescription.hasPrefix("dnnl "), "\(fast.layer.engineDescription) \(fast.layer.notes)")
+            if text == "num_output: 32" {
+                // 32 × 256 weights: oneDNN reorders them, so the cache is what is tested.
+                XCTAssertEqual((fast.layer as? InnerProductLayer)?.dnnl?.convertsWeights, true, fast.layer.engineDescription)
+            }
+            try checkForwardsAgree(reference, fast, text)
+        }
+    }
+
+    func testInnerProductInATrainNetStaysOnOpenBLAS() throws {
+        let layer = try LayerTest.make("type: \"InnerProduct\" inner_product_param { num_output: 4 }", phase: .train)
+        layer.requestedEngine = .dnnl
+        _ = try LayerTest.setUp(layer, bottom: [LayerTest.blob([2, 8])])
+        XCTAssertEqual(layer.engineDescription, "openblas")
+    }
+
+    func testConvolutionSeesNewWeights() throws {
+        let (reference, fast) = try pair("""
+            type: "Convolution" convolution_param { num_output: 16 kernel_size: 3 pad: 1
+                weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.5 } }
+            """, bottom: [2, 16, 7, 6], phase: .train)
+        XCTAssertTrue(fast.layer.engineDescription.hasPrefix("dnnl "))
+        try checkForwardsAgree(reference, fast, "convolution")
+    }
+
+    private struct Built { let layer: Layer; let bottom: Blob; let top: [Blob] }
+
+    private func pair(_ text: String, bottom shape: [Int], phase: Caffe_Phase = .test) throws -> (Built, Built) {
+        func build(_ engine: ComputeEngine) throws -> Built {
+            let layer = try LayerTest.make(text, phase: phase)
+            layer.requestedEngine = engine
+            let bottom = LayerTest.blob(shape, seed: 3)
+            let top = try LayerTest.setUp(layer, bottom: [bottom])
+            return Built(layer: layer, bottom: bottom, top: top)
+        }
+        let reference = try build(.openblas), fast = try build(.dnnl)
+        for (k, blob) in reference.layer.blobs.enumerated() { fast.layer.blobs[k].setData(blob.dataArray) }
+        return (reference, fast)
+    }
+
+    /// Forward twice on the same input, the weights and bias scaled in between (as a
+    /// solver step would, through `data`): both engines agree both times, and the
+    /// second output differs from the first.
+    private func checkForwardsAgree(_ reference: Built, _ fast: Built, _ what: String) throws {
+        try reference.layer.forward(bottom: [reference.bottom], top: reference.top)
+        try fast.layer.forward(bottom: [fast.bottom], top: fast.top)
+        let first = fast.top[0].dataArray
+        assertClose(first, reference.top[0].dataArray, "\(what): first forward")
+        for built in [reference, fast] {
+            for blob in built.layer.blobs {
+                let values = blob.data
+                for i in 0..<blob.count { values[i] = -1.5 * values[i] + 0.25 }
+            }
+        }
+        try reference.layer.forward(bottom: [reference.bottom], top: reference.top)
+        try fast.layer.forward(bottom: [fast.bottom], top: fast.top)
+        let second = fast.top[0].dataArray
+        assertClose(second, reference.top[0].dataArray, "\(what): forward after the weights changed")
+        XCTAssertNotEqual(first, second, "\(what): the new weights changed nothing")
+    }
+
+    private func assertClose(_ actual: [Float], _ expected: [Float], _ what: String,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
+        for (i, (a, e)) in zip(actual, expected).enumerated() where abs(a - e) > 1e-4 * max(abs(a), abs(e), 0.01) {
+            XCTFail("\(what)[\(i)]: dnnl \(a), openblas \(e)", file: file, line: line)
+            return
+        }
+    }
+}
