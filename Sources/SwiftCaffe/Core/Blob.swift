@@ -58,8 +58,8 @@ public final class Blob {
     }
 
     deinit {
-        free(dataStorage)
-        free(diffStorage)
+        Blob.release(dataStorage)
+        Blob.release(diffStorage)
     }
 
     /// Changes the shape. Throws on negative dimensions or a count past `maxCount`;
@@ -87,8 +87,8 @@ public final class Blob {
         shape = newShape
         count = newCount
         if newCount > capacity {
-            free(dataStorage); dataStorage = nil
-            free(diffStorage); diffStorage = nil
+            Blob.release(dataStorage); dataStorage = nil
+            Blob.release(diffStorage); diffStorage = nil
             capacity = 0
         }
     }
@@ -224,20 +224,36 @@ public final class Blob {
         shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "x")
     }
 
+    /// Zero-filled, `alignment`-aligned memory from `calloc`, which takes large blocks
+    /// fresh from the kernel without writing them: pages nobody touches never become
+    /// resident. That matters on the dnnl engine, where a blob passed between oneDNN
+    /// layers lives in the engine's blocked copy and its plain storage may never be
+    /// read. `calloc` aligns to 16 only: the block is over-allocated by `alignment`
+    /// and its start stored in the 8 bytes before the aligned pointer (`release`).
     private func storage(_ slot: inout UnsafeMutablePointer<Float>?) throws -> UnsafeMutablePointer<Float> {
         if let pointer = slot { return pointer }
         let elements = max(count, 1)
-        var raw: UnsafeMutableRawPointer?
         let bytes = elements * MemoryLayout<Float>.stride
-        guard posix_memalign(&raw, Blob.alignment, bytes) == 0, let raw else {
+        guard let base = calloc(bytes + Blob.alignment, 1) else {
             throw SwiftCaffeError(.io, "out of memory: cannot allocate \(bytes) bytes for a \(shapeString) blob",
                                   hint: "reduce the batch size")
         }
-        memset(raw, 0, bytes)
-        let pointer = raw.bindMemory(to: Float.self, capacity: elements)
+        // base is 16-aligned, so the aligned start is 16…64 bytes past it.
+        let address = (Int(bitPattern: base) + Blob.alignment) & ~(Blob.alignment - 1)
+        let aligned = UnsafeMutableRawPointer(bitPattern: address)!
+        aligned.storeBytes(of: base, toByteOffset: -MemoryLayout<UnsafeMutableRawPointer>.stride,
+                           as: UnsafeMutableRawPointer.self)
+        let pointer = aligned.bindMemory(to: Float.self, capacity: elements)
         slot = pointer
         capacity = elements
         return pointer
+    }
+
+    /// Frees what `storage` allocated.
+    private static func release(_ pointer: UnsafeMutablePointer<Float>?) {
+        guard let pointer else { return }
+        let aligned = UnsafeMutableRawPointer(pointer)
+        free(aligned.load(fromByteOffset: -MemoryLayout<UnsafeMutableRawPointer>.stride, as: UnsafeMutableRawPointer.self))
     }
 
     @inline(__always)
