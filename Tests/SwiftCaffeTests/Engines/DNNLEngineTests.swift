@@ -273,3 +273,41 @@ final class DNNLParameterCacheTests: XCTestCase {
         }
     }
 }
+
+/// Where oneDNN's heuristics choose Winograd (`dnnl_convolution_auto`: AVX-512, 3×3
+/// stride 1, wide and ungrouped, as CaffeNet's conv3), the results still match the
+/// reference to 1e-4. On machines without it the same shape runs direct.
+final class DNNLWinogradTests: XCTestCase {
+    func testWideThreeByThreeConvolutionMatchesTheReference() throws {
+        let text = """
+            type: "Convolution" convolution_param { num_output: 256 kernel_size: 3 pad: 1
+                weight_filler { type: "gaussian" std: 0.02 } bias_filler { type: "constant" value: 0.1 } }
+            """
+        let reference = try LayerTest.make(text), fast = try LayerTest.make(text)
+        fast.requestedEngine = .dnnl
+        let shape = [4, 256, 7, 7]
+        let bottomReference = LayerTest.blob(shape, seed: 3), bottomFast = LayerTest.blob(shape, seed: 3)
+        let topReference = try LayerTest.setUp(reference, bottom: [bottomReference])
+        let topFast = try LayerTest.setUp(fast, bottom: [bottomFast])
+        print("256 → 256, 3×3 on dnnl: \(fast.engineDescription)")
+        for (k, blob) in reference.blobs.enumerated() { fast.blobs[k].setData(blob.dataArray) }
+        try reference.forward(bottom: [bottomReference], top: topReference)
+        try fast.forward(bottom: [bottomFast], top: topFast)
+        let gradient = LayerTest.blob(topReference[0].shape, seed: 5)
+        topReference[0].setDiff(gradient.dataArray)
+        topFast[0].setDiff(gradient.dataArray)
+        for layer in [reference, fast] { for blob in layer.blobs { blob.fillDiff(0) } }
+        try reference.backward(top: topReference, propagateDown: [true], bottom: [bottomReference])
+        try fast.backward(top: topFast, propagateDown: [true], bottom: [bottomFast])
+        let pairs = [("top", topFast[0].dataArray, topReference[0].dataArray),
+                     ("bottom diff", bottomFast.diffArray, bottomReference.diffArray),
+                     ("weight diff", fast.blobs[0].diffArray, reference.blobs[0].diffArray),
+                     ("bias diff", fast.blobs[1].diffArray, reference.blobs[1].diffArray)]
+        for (what, actual, expected) in pairs {
+            // Relative to the largest value: Winograd's error scales with the sums, not each element.
+            let scale = expected.map(abs).max() ?? 1
+            let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(worst, 1e-4 * scale, "\(what): worst difference \(worst), largest value \(scale)")
+        }
+    }
+}
