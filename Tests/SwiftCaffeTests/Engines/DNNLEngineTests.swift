@@ -180,16 +180,6 @@ final class DNNLEngineTests: XCTestCase {
             assertClose(fast.blobs[k].diffArray, blob.diffArray, "param \(k) diff", file: file, line: line)
         }
     }
-
-    /// |a − b| ≤ 1e-4 · max(|a|, |b|, 0.01) everywhere (relative, with a floor for values near 0).
-    private func assertClose(_ actual: [Float], _ expected: [Float], _ what: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
-        for (i, (a, e)) in zip(actual, expected).enumerated() where abs(a - e) > 1e-4 * max(abs(a), abs(e), 0.01) {
-            XCTFail("\(what)[\(i)]: dnnl \(a), openblas \(e)", file: file, line: line)
-            return
-        }
-    }
 }
 
 /// The dnnl engine keeps converted copies of parameters (blocked weights) and of the
@@ -263,15 +253,6 @@ final class DNNLParameterCacheTests: XCTestCase {
         assertClose(second, reference.top[0].dataArray, "\(what): forward after the weights changed")
         XCTAssertNotEqual(first, second, "\(what): the new weights changed nothing")
     }
-
-    private func assertClose(_ actual: [Float], _ expected: [Float], _ what: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
-        for (i, (a, e)) in zip(actual, expected).enumerated() where abs(a - e) > 1e-4 * max(abs(a), abs(e), 0.01) {
-            XCTFail("\(what)[\(i)]: dnnl \(a), openblas \(e)", file: file, line: line)
-            return
-        }
-    }
 }
 
 /// Where oneDNN's heuristics choose Winograd (`dnnl_convolution_auto`: AVX-512, 3×3
@@ -309,5 +290,15 @@ final class DNNLWinogradTests: XCTestCase {
             let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
             XCTAssertLessThanOrEqual(worst, 1e-4 * scale, "\(what): worst difference \(worst), largest value \(scale)")
         }
+    }
+}
+
+/// |a − b| ≤ 1e-4 · max(|a|, |b|, 0.01) everywhere (relative, with a floor for values near 0).
+private func assertClose(_ actual: [Float], _ expected: [Float], _ what: String,
+                         file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
+    for (i, (a, e)) in zip(actual, expected).enumerated() where abs(a - e) > 1e-4 * max(abs(a), abs(e), 0.01) {
+        XCTFail("\(what)[\(i)]: dnnl \(a), openblas \(e)", file: file, line: line)
+        return
     }
 }
