@@ -20,7 +20,7 @@ import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from swiftcaffe_train import dummy_data_net  # noqa: E402
+from swiftcaffe_train import write_solver  # noqa: E402
 
 MODELS = {"caffenet": "models/bvlc_reference_caffenet/train_val.prototxt",
           "alexnet": "models/bvlc_alexnet/train_val.prototxt"}
@@ -29,17 +29,7 @@ MODELS = {"caffenet": "models/bvlc_reference_caffenet/train_val.prototxt",
 def swiftcaffe_peak(binary, net, batch, engine, steps, threads):
     """MB that `swiftcaffe train` reports as its peak resident memory."""
     with tempfile.TemporaryDirectory() as folder:
-        net_path = os.path.join(folder, "train.prototxt")
-        with open(MODELS[net]) as f:
-            text = dummy_data_net(f.read(), batch)
-        with open(net_path, "w") as f:
-            f.write(text)
-        solver_path = os.path.join(folder, "solver.prototxt")
-        with open(solver_path, "w") as f:
-            f.write(f'net: "{net_path}"\nbase_lr: 0.01\nlr_policy: "fixed"\nmomentum: 0.9\n'
-                    f'weight_decay: 0.0005\nmax_iter: {steps}\ndisplay: 1\nsnapshot: 0\n'
-                    f'snapshot_after_train: false\nsnapshot_prefix: "{folder}/snapshot"\n'
-                    f'random_seed: 1\nsolver_mode: CPU\n')
+        solver_path = write_solver(folder, MODELS[net], batch, steps)
         command = [binary, "train", "--solver", solver_path, "--engine", engine, "--threads", str(threads)]
         run = subprocess.run(command, capture_output=True, text=True)
         output = run.stdout + run.stderr

@@ -77,6 +77,32 @@ def dummy_data_net(text, batch):
     return "".join(out)
 
 
+def write_solver(folder, model, batch, steps):
+    """Writes the DummyData copy of `model` and a solver with the reference rule for
+    `steps` steps (display 1, no snapshots) into `folder`; returns the solver's path."""
+    net_path = os.path.join(folder, "train.prototxt")
+    with open(model) as f:
+        net_text = dummy_data_net(f.read(), batch)
+    with open(net_path, "w") as f:
+        f.write(net_text)
+    solver_path = os.path.join(folder, "solver.prototxt")
+    with open(solver_path, "w") as f:
+        f.write(f"""net: "{net_path}"
+base_lr: 0.01
+lr_policy: "fixed"
+momentum: 0.9
+weight_decay: 0.0005
+max_iter: {steps}
+display: 1
+snapshot: 0
+snapshot_after_train: false
+snapshot_prefix: "{folder}/snapshot"
+random_seed: 1
+solver_mode: CPU
+""")
+    return solver_path
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -90,27 +116,8 @@ def main():
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
-        net_path = os.path.join(folder, "train.prototxt")
-        with open(args.model) as f:
-            net_text = dummy_data_net(f.read(), args.batch)
-        with open(net_path, "w") as f:
-            f.write(net_text)
         steps = args.warmup + args.iterations + 1
-        solver_path = os.path.join(folder, "solver.prototxt")
-        with open(solver_path, "w") as f:
-            f.write(f"""net: "{net_path}"
-base_lr: 0.01
-lr_policy: "fixed"
-momentum: 0.9
-weight_decay: 0.0005
-max_iter: {steps}
-display: 1
-snapshot: 0
-snapshot_after_train: false
-snapshot_prefix: "{folder}/snapshot"
-random_seed: 1
-solver_mode: CPU
-""")
+        solver_path = write_solver(folder, args.model, args.batch, steps)
         command = [args.bin, "train", "--solver", solver_path, "--engine", args.engine,
                    "--threads", str(args.threads)]
         stamps = {}

@@ -124,12 +124,7 @@ public final class Blob {
     /// may write).
     public var data: UnsafeMutablePointer<Float> {
         valuesMayChange()
-        let pointer = plainPointer(&dataStorage)
-        if let copy = dataCopy {
-            dataCopy = nil
-            copy.convert(into: pointer)
-        }
-        return pointer
+        return UnsafeMutablePointer(mutating: readOnlyData)
     }
 
     /// The gradient of the loss w.r.t. the values, `count` Floats, plain NCHW.

@@ -89,13 +89,14 @@ public final class InnerProductLayer: Layer {
     public override func resetConversionTime() { dnnl?.clock.reset() }
 
     public override func forward(bottom: [Blob], top: [Blob]) throws {
+        // oneDNN writes the top itself (built only for M, K > 0).
+        if let dnnl {
+            return try dnnl.forward(input: bottom[0], weights: blobs[0], bias: biasTerm ? blobs[1] : nil, output: top[0])
+        }
         let (m, n, k) = (rows, numOutput, inputs)
         let y = top[0].data                          // M × N
         guard m > 0 else { return }
         guard k > 0 else { y.update(repeating: 0, count: m * n); return addBias(y) }
-        if let dnnl {
-            return try dnnl.forward(input: bottom[0], weights: blobs[0], bias: biasTerm ? blobs[1] : nil, output: top[0])
-        }
         // y[M × N] = x[M × K] · op(W), op(W) = Wᵀ (W: N × K) or W (W: K × N when transpose)
         BLAS.gemm(transposeA: false, transposeB: !transpose, m: m, n: n, k: k, alpha: 1,
                   a: bottom[0].data, b: blobs[0].readOnlyData, beta: 0, c: y)
